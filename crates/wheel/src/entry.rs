@@ -1,0 +1,338 @@
+//! Entry storage and the intrusive FIFO lists threaded through it.
+//!
+//! Every timer index owns one [`Entry`] in a [`Slab`]: a plain `Vec<Entry>` indexed by the
+//! caller-chosen `u32` index, grown on demand to the largest index seen. Lists ([`List`]) are
+//! only a head and a tail index; the links live in the entries themselves (`next`, `prev`), so
+//! linking, unlinking and moving a timer never allocates.
+//!
+//! Link conventions:
+//! - [`NIL`] ends a list: the head's `prev` and the tail's `next` are [`NIL`], and an empty
+//!   list has `head == tail == NIL`.
+//! - [`UNLINKED`] in `prev` marks an entry that is in no list (not armed). Its `next` is
+//!   [`NIL`] then, and its `when_gen` is stale.
+//!
+//! Both sentinels are above [`MAX_INDEX`], so they never collide with a real index.
+
+use crate::constants::{GEN_BITS, GEN_MASK, MAX_INDEX, MAX_TICK};
+
+/// Link value ending a list: `prev` of a head, `next` of a tail, `head`/`tail` of an empty list.
+pub const NIL: u32 = u32::MAX;
+
+/// Value of `prev` marking an entry that is in no list (its timer is not armed).
+pub const UNLINKED: u32 = u32::MAX - 1;
+
+// The sentinels must never be valid indices.
+const _: () = assert!(NIL > MAX_INDEX && UNLINKED > MAX_INDEX && NIL != UNLINKED);
+
+/// The per-index record: deadline, generation and list links, exactly 16 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Entry {
+  /// `when << GEN_BITS | generation`: the deadline tick (at most [`MAX_TICK`]) in the high
+  /// [`crate::constants::TICK_BITS`] bits, the generation in the low [`GEN_BITS`] bits.
+  /// Meaningful only while the entry is linked.
+  pub when_gen: u64,
+  /// The next entry in the same list, or [`NIL`] at the tail (and when unlinked).
+  pub next: u32,
+  /// The previous entry in the same list, [`NIL`] at the head, [`UNLINKED`] when in no list.
+  pub prev: u32,
+}
+
+impl Entry {
+  /// An entry in no list, with deadline 0 and generation 0.
+  pub const UNARMED: Entry = Entry {
+    when_gen: 0,
+    next: NIL,
+    prev: UNLINKED,
+  };
+
+  /// Packs a deadline and a generation into a `when_gen` word.
+  ///
+  /// `when` must be at most [`MAX_TICK`] and `generation` at most [`GEN_MASK`]
+  /// (checked by `debug_assert!`; in release, extra bits would corrupt the other field).
+  #[inline]
+  pub const fn pack(when: u64, generation: u32) -> u64 {
+    debug_assert!(when <= MAX_TICK && generation <= GEN_MASK);
+    (when << GEN_BITS) | generation as u64
+  }
+
+  /// The deadline tick stored in `when_gen`.
+  #[inline]
+  pub const fn when(&self) -> u64 {
+    self.when_gen >> GEN_BITS
+  }
+
+  /// The generation stored in `when_gen`.
+  #[inline]
+  pub const fn generation(&self) -> u32 {
+    (self.when_gen & GEN_MASK as u64) as u32
+  }
+
+  /// `true` iff the entry is in some list (slot or due list), i.e. its timer is armed.
+  #[inline]
+  pub const fn is_linked(&self) -> bool {
+    self.prev != UNLINKED
+  }
+}
+
+/// Entries indexed by timer index, grown on demand to the largest index seen.
+///
+/// Growth goes through `Vec::resize`, which at least doubles the capacity when it reallocates,
+/// so it is amortized O(1) per index; nothing is ever freed until the slab is dropped.
+#[derive(Clone, Debug, Default)]
+pub struct Slab {
+  entries: Vec<Entry>,
+}
+
+impl Slab {
+  /// An empty slab (no allocation).
+  pub const fn new() -> Self {
+    Slab { entries: Vec::new() }
+  }
+
+  /// Number of indices with storage: one more than the largest index grown to, 0 if none.
+  #[inline]
+  pub fn len(&self) -> usize {
+    self.entries.len()
+  }
+
+  /// `true` iff no index has storage yet.
+  #[inline]
+  pub fn is_empty(&self) -> bool {
+    self.entries.is_empty()
+  }
+
+  /// The entry of `index`, or `None` if the slab never grew that far (then the index is
+  /// certainly not armed). Never panics, whatever the index.
+  #[inline]
+  pub fn get(&self, index: u32) -> Option<&Entry> {
+    self.entries.get(index as usize)
+  }
+
+  /// The entry of `index`, growing the slab with [`Entry::UNARMED`] entries if needed.
+  ///
+  /// # Panics
+  /// If `index > MAX_INDEX` (a programming error: the caller validates indices).
+  #[inline]
+  pub fn get_or_grow(&mut self, index: u32) -> &mut Entry {
+    assert!(
+      index <= MAX_INDEX,
+      "timer index {index} exceeds MAX_INDEX ({MAX_INDEX})"
+    );
+    let i = index as usize;
+    if i >= self.entries.len() {
+      self.grow(i);
+    }
+    &mut self.entries[i]
+  }
+
+  #[cold]
+  #[inline(never)]
+  fn grow(&mut self, i: usize) {
+    self.entries.resize(i + 1, Entry::UNARMED);
+  }
+
+  /// All entries, for the list operations.
+  #[inline]
+  pub fn entries(&self) -> &[Entry] {
+    &self.entries
+  }
+
+  /// All entries, mutably, for the list operations.
+  #[inline]
+  pub fn entries_mut(&mut self) -> &mut [Entry] {
+    &mut self.entries
+  }
+}
+
+/// A doubly linked FIFO list of entries: just the head and tail indices ([`NIL`] when empty).
+///
+/// The operations take the entry storage as a separate argument, so a list can live anywhere
+/// (a wheel slot, the due list, a local variable) without borrowing the storage. Every index
+/// passed in or linked must be in bounds of `entries`; otherwise the operations panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct List {
+  /// First entry (the oldest), or [`NIL`].
+  pub head: u32,
+  /// Last entry (the newest), or [`NIL`].
+  pub tail: u32,
+}
+
+impl Default for List {
+  fn default() -> Self {
+    List::EMPTY
+  }
+}
+
+impl List {
+  /// The empty list.
+  pub const EMPTY: List = List { head: NIL, tail: NIL };
+
+  /// `true` iff the list has no entries.
+  #[inline]
+  pub const fn is_empty(&self) -> bool {
+    self.head == NIL
+  }
+
+  /// Appends unlinked entry `index` at the tail. O(1).
+  ///
+  /// The entry must not be in any list (checked by `debug_assert!`).
+  #[inline]
+  pub fn push_back(&mut self, entries: &mut [Entry], index: u32) {
+    debug_assert!(
+      !entries[index as usize].is_linked(),
+      "push_back of a linked entry"
+    );
+    let tail = self.tail;
+    {
+      let e = &mut entries[index as usize];
+      e.prev = tail;
+      e.next = NIL;
+    }
+    if tail == NIL {
+      self.head = index;
+    } else {
+      entries[tail as usize].next = index;
+    }
+    self.tail = index;
+  }
+
+  /// Removes entry `index`, which must be in *this* list, and marks it unlinked
+  /// (`prev = UNLINKED`, `next = NIL`). O(1).
+  #[inline]
+  pub fn unlink(&mut self, entries: &mut [Entry], index: u32) {
+    let Entry { prev, next, .. } = entries[index as usize];
+    debug_assert!(prev != UNLINKED, "unlink of an unlinked entry");
+    if prev == NIL {
+      debug_assert_eq!(self.head, index, "entry is not in this list");
+      self.head = next;
+    } else {
+      entries[prev as usize].next = next;
+    }
+    if next == NIL {
+      debug_assert_eq!(self.tail, index, "entry is not in this list");
+      self.tail = prev;
+    } else {
+      entries[next as usize].prev = prev;
+    }
+    let e = &mut entries[index as usize];
+    e.prev = UNLINKED;
+    e.next = NIL;
+  }
+
+  /// Removes the head, marks it unlinked and returns its index; `None` if the list is empty
+  /// (then nothing changes). Repeated calls drain the list in FIFO order.
+  #[inline]
+  pub fn pop_front(&mut self, entries: &mut [Entry]) -> Option<u32> {
+    let index = self.head;
+    if index == NIL {
+      return None;
+    }
+    let next = entries[index as usize].next;
+    self.head = next;
+    if next == NIL {
+      self.tail = NIL;
+    } else {
+      entries[next as usize].prev = NIL;
+    }
+    let e = &mut entries[index as usize];
+    e.prev = UNLINKED;
+    e.next = NIL;
+    Some(index)
+  }
+
+  /// Takes the whole list, leaving this one empty. O(1): the entries stay linked to each
+  /// other and now belong to the returned list (drain it with [`List::pop_front`]).
+  #[inline]
+  pub fn take(&mut self) -> List {
+    core::mem::replace(self, List::EMPTY)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn entry_is_16_bytes() {
+    assert_eq!(core::mem::size_of::<Entry>(), 16);
+    assert_eq!(core::mem::align_of::<Entry>(), 8);
+  }
+
+  #[test]
+  fn pack_roundtrip_extremes() {
+    for &(when, generation) in &[
+      (0, 0),
+      (MAX_TICK, GEN_MASK),
+      (MAX_TICK, 0),
+      (0, GEN_MASK),
+      (12345, 678),
+    ] {
+      let e = Entry {
+        when_gen: Entry::pack(when, generation),
+        ..Entry::UNARMED
+      };
+      assert_eq!((e.when(), e.generation()), (when, generation));
+    }
+  }
+
+  fn collect(list: &List, entries: &[Entry]) -> Vec<u32> {
+    // Walk forward and check the backward links agree.
+    let mut out = Vec::new();
+    let mut prev = NIL;
+    let mut cur = list.head;
+    while cur != NIL {
+      assert_eq!(entries[cur as usize].prev, prev);
+      out.push(cur);
+      prev = cur;
+      cur = entries[cur as usize].next;
+    }
+    assert_eq!(list.tail, prev);
+    out
+  }
+
+  #[test]
+  fn list_push_unlink_pop_take() {
+    let mut slab = Slab::new();
+    slab.get_or_grow(9);
+    assert_eq!(slab.len(), 10);
+    let es = slab.entries_mut();
+    let mut l = List::EMPTY;
+    assert!(l.is_empty());
+    for i in [3, 1, 4, 5, 9] {
+      l.push_back(es, i);
+    }
+    assert_eq!(collect(&l, es), [3, 1, 4, 5, 9]);
+    l.unlink(es, 4); // middle
+    assert_eq!(collect(&l, es), [3, 1, 5, 9]);
+    l.unlink(es, 3); // head
+    l.unlink(es, 9); // tail
+    assert_eq!(collect(&l, es), [1, 5]);
+    assert!(!es[3].is_linked() && !es[4].is_linked() && !es[9].is_linked());
+    l.push_back(es, 3);
+    let mut taken = l.take();
+    assert!(l.is_empty());
+    assert_eq!(collect(&taken, es), [1, 5, 3]);
+    assert_eq!(taken.pop_front(es), Some(1));
+    assert_eq!(taken.pop_front(es), Some(5));
+    assert_eq!(collect(&taken, es), [3]);
+    assert_eq!(taken.pop_front(es), Some(3));
+    assert_eq!(taken.pop_front(es), None);
+    assert_eq!(taken, List::EMPTY);
+    assert!(es.iter().all(|e| !e.is_linked() && e.next == NIL));
+  }
+
+  #[test]
+  fn slab_get_never_panics() {
+    let mut slab = Slab::new();
+    assert!(slab.get(0).is_none() && slab.get(u32::MAX).is_none());
+    slab.get_or_grow(MAX_INDEX.min(1000));
+    assert!(slab.get(1000).is_some() && slab.get(1001).is_none());
+  }
+
+  #[test]
+  #[should_panic(expected = "exceeds MAX_INDEX")]
+  fn slab_rejects_index_above_max() {
+    Slab::new().get_or_grow(MAX_INDEX + 1);
+  }
+}

@@ -1,0 +1,425 @@
+//! The hierarchical timing wheel (Varghese & Lauck, "Hashed and Hierarchical Timing Wheels:
+//! Data Structures for the Efficient Implementation of a Timer Facility", 1987), laid out like
+//! tokio's `runtime/time/wheel` and Linux's `kernel/time/timer.c`.
+//!
+//! # Ground rules
+//!
+//! Time is a `u64` tick count. `elapsed` is the tick up to which the wheel has been processed;
+//! it never decreases. Every armed timer (an *entry*, see [`crate::entry`]) is in exactly one
+//! FIFO list:
+//!
+//! - `when <= elapsed`: the **due list**, timers already due and not yet handed out by
+//!   [`Wheel::poll`].
+//! - `when > elapsed`: **level** `L = msb((elapsed ^ when) | (SLOTS - 1)) / SLOT_BITS`, **slot**
+//!   `(when >> (L * SLOT_BITS)) & (SLOTS - 1)`. In words: `L` is the highest base-64 digit in
+//!   which `when` and `elapsed` differ (at least 0). `when` and `elapsed` agree on every digit
+//!   above `L` and `when`'s digit `L` (the slot) is *strictly greater* than `elapsed`'s, so every
+//!   occupied slot of a level starts after `elapsed`.
+//!
+//! # Why level and slot need not be stored
+//!
+//! `elapsed` only advances in [`Wheel::poll`], and only up to the start of the earliest occupied
+//! slot (over all levels) before that slot is *cascaded*: taken whole and its entries re-placed
+//! with the rule above, which puts them in a lower level or the due list. While `elapsed` moves
+//! within the stretch before a slot's start, the highest digit in which it differs from any
+//! `when` in that slot stays the same, so the rule keeps giving the same level and slot. Hence
+//! an entry's position is always a function of (`elapsed`, `when`) and is recomputed to unlink
+//! it in [`Wheel::cancel`] or when it is moved by [`Wheel::arm`]: an entry is 16 bytes.
+//!
+//! # FIFO among equal deadlines
+//!
+//! Since the position is a function of (`elapsed`, `when`), timers with the same `when` are
+//! always in the *same* list, whichever level they were armed into. Arming appends at the tail;
+//! a cascade takes a list whole and re-appends its entries in list order, so all entries with
+//! one `when` land, in unchanged relative order, in one list again. A slot at level 0 is one
+//! tick wide, so cascading it moves exactly its timers, in order, to the due list; cascades run
+//! in increasing start order and the due list is drained once at the end of a poll. So timers
+//! come out in order of `when`, and among equal `when` in the order they were last armed or
+//! moved. A timer armed with `when <= elapsed` goes straight to the due list: it is emitted by
+//! the next poll, after the timers already due, i.e. its effective deadline is the `elapsed`
+//! it was armed at (see [`Wheel::arm`]).
+//!
+//! # Levels
+//!
+//! [`LEVELS`] levels of [`SLOTS`] slots span `64^8 = 2^48` ticks, more than [`MAX_TICK`]
+//! (`2^44 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
+//!
+//! | level | slot width (ticks) | level span (ticks) | span at 1 ms ticks |
+//! |------:|-------------------:|-------------------:|-------------------:|
+//! | 0     | 1                  | 2^6                | 64 ms              |
+//! | 1     | 2^6                | 2^12               | 4.1 s              |
+//! | 2     | 2^12               | 2^18               | 4.4 min            |
+//! | 3     | 2^18               | 2^24               | 4.7 h              |
+//! | 4     | 2^24               | 2^30               | 12.4 days          |
+//! | 5     | 2^30               | 2^36               | 2.2 years          |
+//! | 6     | 2^36               | 2^42               | 139 years          |
+//! | 7     | 2^42               | 2^48               | 8,900 years        |
+//!
+//! # Cost
+//!
+//! [`Wheel::arm`] and [`Wheel::cancel`] are O(1) and never allocate except to grow the entry
+//! slab to a new largest index (amortized). [`Wheel::next_expiration`] is O(1): a bitmap of
+//! non-empty levels and each level's slot bitmap are searched with `trailing_zeros`.
+//! [`Wheel::poll`] is O(timers expired + slots cascaded); each timer cascades at most
+//! `LEVELS - 1` times over its life.
+
+mod level;
+
+use core::fmt;
+
+use crate::constants::{GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOTS, SLOT_BITS};
+use crate::entry::{Entry, List, Slab, NIL};
+use level::Level;
+
+/// Mask of a slot number within a level.
+const SLOT_MASK: u64 = SLOTS as u64 - 1;
+
+// The non-empty-levels bitmap is a `u32`, and the top level's block mask must fit a `u64`.
+const _: () = assert!(LEVELS <= 32 && (LEVELS as u32) * SLOT_BITS < u64::BITS);
+// Every deadline fits the wheel: the top level spans more than MAX_TICK.
+const _: () = assert!(MAX_TICK < 1 << ((LEVELS as u32) * SLOT_BITS));
+
+/// A timer's identity: the caller-chosen index plus the generation it was armed with.
+///
+/// The index selects the storage (`0..=MAX_INDEX`), the generation (`0..=GEN_MASK`) tells one
+/// arming of an index from another, so a stale [`Wheel::cancel`] cannot hit a newer timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimerId {
+  /// Storage index, `0..=MAX_INDEX`.
+  pub index: u32,
+  /// Generation, `0..=GEN_MASK`.
+  pub generation: u32,
+}
+
+impl TimerId {
+  /// `TimerId { index, generation }`.
+  #[inline]
+  pub const fn new(index: u32, generation: u32) -> Self {
+    TimerId { index, generation }
+  }
+}
+
+/// A hierarchical timing wheel of timers identified by [`TimerId`].
+///
+/// See the [module documentation](self) for the invariants.
+pub struct Wheel {
+  /// The tick up to which the wheel has been processed.
+  elapsed: u64,
+  /// Number of armed timers (linked entries).
+  len: usize,
+  /// Bit `L` set iff level `L` has an occupied slot.
+  occupied_levels: u32,
+  /// Timers with `when <= elapsed`, in the order they became due.
+  due: List,
+  levels: Box<[Level; LEVELS]>,
+  entries: Slab,
+}
+
+impl fmt::Debug for Wheel {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.debug_struct("Wheel")
+      .field("elapsed", &self.elapsed)
+      .field("len", &self.len)
+      .field("next_expiration", &self.next_expiration())
+      .field("slab_len", &self.entries.len())
+      .finish()
+  }
+}
+
+/// Level of a deadline `when > elapsed`.
+#[inline]
+fn level_for(elapsed: u64, when: u64) -> usize {
+  let differing = (elapsed ^ when) | SLOT_MASK;
+  let msb = u64::BITS - 1 - differing.leading_zeros();
+  (msb / SLOT_BITS) as usize
+}
+
+/// Slot of `when` at `level`.
+#[inline]
+fn slot_for(when: u64, level: usize) -> usize {
+  ((when >> (level as u32 * SLOT_BITS)) & SLOT_MASK) as usize
+}
+
+impl Wheel {
+  /// An empty wheel whose `elapsed` is `start`.
+  pub fn new(start: u64) -> Self {
+    Wheel {
+      elapsed: start,
+      len: 0,
+      occupied_levels: 0,
+      due: List::EMPTY,
+      levels: Box::new([const { Level::new() }; LEVELS]),
+      entries: Slab::new(),
+    }
+  }
+
+  /// The tick up to which the wheel has been processed: the largest of `start` and every `now`
+  /// passed to [`poll`](Self::poll) so far. Never decreases; only `poll` changes it.
+  #[inline]
+  pub fn elapsed(&self) -> u64 {
+    self.elapsed
+  }
+
+  /// Number of armed timers (armed and neither cancelled nor emitted yet).
+  #[inline]
+  pub fn len(&self) -> usize {
+    self.len
+  }
+
+  /// `true` iff no timer is armed (`len() == 0`).
+  #[inline]
+  pub fn is_empty(&self) -> bool {
+    self.len == 0
+  }
+
+  /// `true` iff `index` is armed, with whatever generation. Never panics, whatever the index.
+  #[inline]
+  pub fn is_armed(&self, index: u32) -> bool {
+    self.entries.get(index).is_some_and(Entry::is_linked)
+  }
+
+  /// The deadline of `index` if it is armed (as passed to [`arm`](Self::arm), saturated to
+  /// [`MAX_TICK`]; even if it is now `<= elapsed()`), `None` if it is not armed.
+  #[inline]
+  pub fn when(&self, index: u32) -> Option<u64> {
+    self.entries.get(index).filter(|e| e.is_linked()).map(Entry::when)
+  }
+
+  /// The generation `index` is armed with, `None` if it is not armed.
+  #[inline]
+  pub fn generation(&self, index: u32) -> Option<u32> {
+    self
+      .entries
+      .get(index)
+      .filter(|e| e.is_linked())
+      .map(Entry::generation)
+  }
+
+  /// Arms timer `id.index` with generation `id.generation` to expire at tick `when`
+  /// (saturated to [`MAX_TICK`]).
+  ///
+  /// If the index is already armed (with any generation) it is *moved*: the old deadline and
+  /// generation are replaced and it goes to the back of the line for its new deadline, exactly
+  /// as if it had been cancelled and armed anew. `len()` grows by one only if it was not armed.
+  ///
+  /// If `when <= elapsed()` the timer is due at once: the next [`poll`](Self::poll), whatever
+  /// its `now`, emits it, after the timers that were due before it (timers armed in the past
+  /// are emitted in arming order, not sorted by their past deadlines).
+  ///
+  /// O(1); allocates only to grow the storage to a new largest index.
+  ///
+  /// # Panics
+  /// If `id.index > MAX_INDEX` or `id.generation > GEN_MASK` (programming errors: the caller
+  /// validates ids).
+  pub fn arm(&mut self, id: TimerId, when: u64) {
+    assert!(
+      id.index <= MAX_INDEX,
+      "timer index {} exceeds MAX_INDEX ({MAX_INDEX})",
+      id.index
+    );
+    assert!(
+      id.generation <= GEN_MASK,
+      "timer generation {} exceeds GEN_MASK ({GEN_MASK})",
+      id.generation
+    );
+    let when = when.min(MAX_TICK);
+    if self.entries.get_or_grow(id.index).is_linked() {
+      self.unlink(id.index);
+    } else {
+      self.len += 1;
+    }
+    self.entries.entries_mut()[id.index as usize].when_gen = Entry::pack(when, id.generation);
+    self.insert(id.index, when);
+  }
+
+  /// Cancels timer `id` if it is armed *with this generation*: unlinks it and returns `true`.
+  /// Otherwise (not armed, armed with another generation, index never used or out of range)
+  /// changes nothing and returns `false`. So a second cancel of the same id returns `false`,
+  /// as does cancelling an id already emitted by [`poll`](Self::poll). O(1).
+  pub fn cancel(&mut self, id: TimerId) -> bool {
+    match self.entries.get(id.index) {
+      Some(e) if e.is_linked() && e.generation() == id.generation => {
+        self.unlink(id.index);
+        self.len -= 1;
+        true
+      }
+      _ => false,
+    }
+  }
+
+  /// The tick at which the wheel next has work: `Some(elapsed())` if a timer is due already;
+  /// otherwise the start tick of the earliest occupied slot, which is `> elapsed()` and at or
+  /// before the earliest deadline (equal to it when that timer sits in level 0); `None` iff no
+  /// timer is armed.
+  ///
+  /// Polling at the returned tick either emits timers or cascades a slot, so a caller that
+  /// sleeps until this tick and polls, repeatedly, emits every timer on time. With any number
+  /// of far-future timers it is one far tick plus at most one wake-up per level, so an idle
+  /// wheel costs no CPU. O(1); does not change the wheel.
+  #[inline]
+  pub fn next_expiration(&self) -> Option<u64> {
+    if !self.due.is_empty() {
+      return Some(self.elapsed);
+    }
+    self.next_slot().map(|(_, _, start)| start)
+  }
+
+  /// The earliest occupied slot as (level, slot, start tick), ignoring the due list.
+  ///
+  /// The lowest non-empty level has it: its occupied slots lie inside `elapsed`'s block at
+  /// the next level up, i.e. before any occupied slot of the higher levels.
+  #[inline]
+  fn next_slot(&self) -> Option<(usize, usize, u64)> {
+    if self.occupied_levels == 0 {
+      return None;
+    }
+    let level = self.occupied_levels.trailing_zeros() as usize;
+    let shift = level as u32 * SLOT_BITS;
+    let lvl = &self.levels[level];
+    let from = slot_for(self.elapsed, level);
+    debug_assert!(
+      lvl.occupied() & !(u64::MAX << from) == 0,
+      "level {level} has a slot before elapsed's slot {from}"
+    );
+    let slot = lvl.next_occupied(from)?;
+    let block = (1u64 << (shift + SLOT_BITS)) - 1;
+    Some((level, slot, (self.elapsed & !block) + ((slot as u64) << shift)))
+  }
+
+  /// Expires every armed timer with `when <= now` and calls `emit` with each one's id, in
+  /// order of deadline and FIFO among equal deadlines; timers armed with `when <= elapsed()`
+  /// come first, in arming order. Each timer is unlinked (not armed, `len()` already reduced)
+  /// before `emit` sees it, so its index may be re-armed right after. Then `elapsed()` is
+  /// `max(elapsed(), now)`.
+  ///
+  /// `now < elapsed()` is allowed: it emits only the timers already due and leaves `elapsed()`
+  /// alone. A repeated `poll` with the same `now` emits only timers armed in between with
+  /// `when <= now`. Cost: O(timers emitted + slots cascaded).
+  pub fn poll(&mut self, now: u64, mut emit: impl FnMut(TimerId)) {
+    // Cascade every slot that starts at or before `now`, in start order. Entries that
+    // become due are appended to the due list after those due before; the rest go lower.
+    while let Some((level, slot, start)) = self.next_slot() {
+      if start > now {
+        break;
+      }
+      debug_assert!(start > self.elapsed);
+      let mut list = self.levels[level].take(slot);
+      if self.levels[level].is_empty() {
+        self.occupied_levels &= !(1 << level);
+      }
+      self.elapsed = start;
+      while let Some(index) = list.pop_front(self.entries.entries_mut()) {
+        let when = self.entries.entries()[index as usize].when();
+        self.insert(index, when);
+      }
+    }
+    if now > self.elapsed {
+      self.elapsed = now;
+    }
+    let entries = self.entries.entries_mut();
+    while let Some(index) = self.due.pop_front(entries) {
+      self.len -= 1;
+      emit(TimerId {
+        index,
+        generation: entries[index as usize].generation(),
+      });
+    }
+  }
+
+  /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
+  #[inline]
+  fn insert(&mut self, index: u32, when: u64) {
+    let entries = self.entries.entries_mut();
+    if when <= self.elapsed {
+      self.due.push_back(entries, index);
+    } else {
+      let level = level_for(self.elapsed, when);
+      debug_assert!(level < LEVELS);
+      self.levels[level].push_back(slot_for(when, level), entries, index);
+      self.occupied_levels |= 1 << level;
+    }
+  }
+
+  /// Unlinks linked entry `index` from the list its (`elapsed`, `when`) place it in.
+  #[inline]
+  fn unlink(&mut self, index: u32) {
+    let entries = self.entries.entries_mut();
+    let when = entries[index as usize].when();
+    if when <= self.elapsed {
+      self.due.unlink(entries, index);
+    } else {
+      let level = level_for(self.elapsed, when);
+      let lvl = &mut self.levels[level];
+      lvl.unlink(slot_for(when, level), entries, index);
+      if lvl.is_empty() {
+        self.occupied_levels &= !(1 << level);
+      }
+    }
+  }
+
+  /// Checks every invariant of the structure by walking all lists: O(slots + armed timers).
+  /// For tests; returns a description of the first violation found.
+  #[doc(hidden)]
+  pub fn check_invariants(&self) -> Result<(), String> {
+    let entries = self.entries.entries();
+    let mut count = 0usize;
+    let mut walk = |list: &List, place: &dyn Fn(u64) -> bool, name: &str| -> Result<(), String> {
+      let mut prev = NIL;
+      let mut cur = list.head;
+      while cur != NIL {
+        let e = entries
+          .get(cur as usize)
+          .ok_or_else(|| format!("{name}: index {cur} out of bounds"))?;
+        if e.prev != prev {
+          return Err(format!(
+            "{name}: entry {cur} has prev {} instead of {prev}",
+            e.prev
+          ));
+        }
+        if !place(e.when()) {
+          return Err(format!(
+            "{name}: entry {cur} with when {} misplaced (elapsed {})",
+            e.when(),
+            self.elapsed
+          ));
+        }
+        count += 1;
+        if count > entries.len() {
+          return Err(format!("{name}: cycle"));
+        }
+        prev = cur;
+        cur = e.next;
+      }
+      if list.tail != prev {
+        return Err(format!("{name}: tail {} instead of {prev}", list.tail));
+      }
+      Ok(())
+    };
+    let elapsed = self.elapsed;
+    walk(&self.due, &|when| when <= elapsed, "due list")?;
+    for (l, lvl) in self.levels.iter().enumerate() {
+      if lvl.is_empty() == (self.occupied_levels & (1 << l) != 0) {
+        return Err(format!("level {l}: non-empty-levels bit wrong"));
+      }
+      for s in 0..SLOTS {
+        let list = lvl.slot(s);
+        if list.is_empty() == (lvl.occupied() & (1 << s) != 0) {
+          return Err(format!("level {l} slot {s}: occupancy bit wrong"));
+        }
+        let place = |when: u64| when > elapsed && level_for(elapsed, when) == l && slot_for(when, l) == s;
+        walk(list, &place, &format!("level {l} slot {s}"))?;
+      }
+    }
+    if self.occupied_levels >> LEVELS != 0 {
+      return Err("non-empty-levels bits above LEVELS".into());
+    }
+    let linked = entries.iter().filter(|e| e.is_linked()).count();
+    if count != self.len || linked != self.len {
+      return Err(format!(
+        "len {} but {count} entries in lists and {linked} linked",
+        self.len
+      ));
+    }
+    Ok(())
+  }
+}

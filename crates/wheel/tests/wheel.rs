@@ -1,0 +1,418 @@
+//! Unit tests of the wheel through its public API.
+
+use afterfunc_wheel::constants::{GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOTS, SLOT_BITS};
+use afterfunc_wheel::{TimerId, Wheel};
+
+fn id(index: u32) -> TimerId {
+  TimerId::new(index, index & GEN_MASK)
+}
+
+/// Polls and returns the emitted indices, checking each id's generation and the structure.
+fn poll(w: &mut Wheel, now: u64) -> Vec<u32> {
+  let limit = w.len();
+  let mut out = Vec::new();
+  w.poll(now, |t| {
+    out.push(t.index);
+    assert!(out.len() <= limit, "emitted more than the {limit} armed timers");
+  });
+  w.check_invariants().unwrap();
+  out
+}
+
+/// Like a wheel thread: sleeps until `next_expiration`, polls there, and records
+/// (index, tick of the poll that emitted it), up to `until`. Returns also the wake-up count.
+fn run_until(w: &mut Wheel, until: u64) -> (Vec<(u32, u64)>, usize) {
+  let mut out = Vec::new();
+  let mut wakeups = 0;
+  while let Some(t) = w.next_expiration() {
+    if t > until {
+      break;
+    }
+    assert!(
+      t >= w.elapsed(),
+      "next_expiration {t} before elapsed {}",
+      w.elapsed()
+    );
+    wakeups += 1;
+    let limit = out.len() + w.len();
+    w.poll(t, |id| {
+      out.push((id.index, t));
+      assert!(out.len() <= limit, "emitted more than the armed timers");
+    });
+    w.check_invariants().unwrap();
+  }
+  w.poll(until, |id| out.push((id.index, until)));
+  (out, wakeups)
+}
+
+#[test]
+fn fifo_for_equal_deadlines_same_list() {
+  let mut w = Wheel::new(0);
+  for i in 0..10 {
+    w.arm(id(i), 40);
+  }
+  assert_eq!(poll(&mut w, 39), Vec::<u32>::new());
+  assert_eq!(poll(&mut w, 40), (0..10).collect::<Vec<_>>());
+  assert!(w.is_empty());
+}
+
+#[test]
+fn fifo_for_equal_deadlines_across_levels() {
+  // A is armed far ahead (level 2), the wheel advances past a cascade, then B is armed with
+  // the same deadline straight into level 0: A must still run first.
+  let mut w = Wheel::new(0);
+  w.arm(id(1), 5000);
+  assert_eq!(poll(&mut w, 4990), Vec::<u32>::new());
+  w.arm(id(2), 5000);
+  // Another with the same deadline armed from an intermediate level.
+  let mut w2 = Wheel::new(0);
+  w2.arm(id(1), 300_000);
+  assert_eq!(poll(&mut w2, 262_144 + 1), Vec::<u32>::new());
+  w2.arm(id(2), 300_000);
+  assert_eq!(poll(&mut w2, 299_000), Vec::<u32>::new());
+  w2.arm(id(3), 300_000);
+  assert_eq!(poll(&mut w, 5000), [1, 2]);
+  assert_eq!(poll(&mut w2, 1 << 40), [1, 2, 3]);
+
+  // Without polling in between: the first is placed high, the wheel jumps to the deadline.
+  let mut w3 = Wheel::new(7);
+  w3.arm(id(1), 1 << 30);
+  w3.arm(id(2), 1 << 30);
+  assert_eq!(poll(&mut w3, (1 << 30) - 1), Vec::<u32>::new());
+  w3.arm(id(3), 1 << 30);
+  assert_eq!(poll(&mut w3, u64::MAX), [1, 2, 3]);
+}
+
+#[test]
+fn moved_timer_goes_behind_equal_deadlines() {
+  let mut w = Wheel::new(0);
+  w.arm(id(1), 9000);
+  w.arm(id(2), 9000);
+  w.arm(id(3), 9000);
+  w.arm(id(1), 9000); // move to the back
+  assert_eq!(poll(&mut w, 8000), Vec::<u32>::new());
+  w.arm(id(2), 9000); // move after a cascade
+  assert_eq!(poll(&mut w, 9000), [3, 1, 2]);
+}
+
+#[test]
+fn earlier_deadline_first_across_levels() {
+  let mut w = Wheel::new(100);
+  let deadlines: Vec<u64> = vec![
+    MAX_TICK,
+    1 << 43,
+    1 << 36,
+    5 << 30,
+    1 << 24,
+    70_000,
+    4097,
+    4096,
+    4095,
+    200,
+    164,
+    163,
+    101,
+    100,
+    3,
+  ];
+  for (i, &d) in deadlines.iter().enumerate() {
+    w.arm(id(i as u32), d);
+  }
+  assert_eq!(w.len(), deadlines.len());
+  let (out, _) = run_until(&mut w, u64::MAX);
+  // Past deadlines (100, 3) are due at once, in arming order; the rest in deadline order.
+  let mut expected: Vec<(u64, usize)> = deadlines
+    .iter()
+    .enumerate()
+    .map(|(i, &d)| (d.max(100), i))
+    .collect();
+  expected.sort();
+  let got: Vec<u32> = out.iter().map(|&(i, _)| i).collect();
+  let want: Vec<u32> = expected.iter().map(|&(_, i)| i as u32).collect();
+  assert_eq!(got, want);
+  for &(i, t) in &out {
+    assert_eq!(
+      t,
+      deadlines[i as usize].max(100),
+      "timer {i} emitted at the wrong tick"
+    );
+  }
+}
+
+#[test]
+fn slot_and_level_boundaries_fire_exactly() {
+  for start in [0u64, 1, 63, 64, 4095, 12_345, (1 << 32) - 3] {
+    let mut w = Wheel::new(start);
+    let mut deadlines = Vec::new();
+    for l in 0..LEVELS as u32 {
+      let span = 1u64 << (l * SLOT_BITS);
+      for d in [
+        span - 1,
+        span,
+        span + 1,
+        SLOTS as u64 * span - 1,
+        SLOTS as u64 * span,
+      ] {
+        deadlines.push(start + d);
+      }
+    }
+    deadlines.sort();
+    deadlines.dedup();
+    for (i, &d) in deadlines.iter().enumerate() {
+      w.arm(id(i as u32), d);
+    }
+    let (out, wakeups) = run_until(&mut w, u64::MAX);
+    assert_eq!(out.len(), deadlines.len());
+    for (k, &(i, t)) in out.iter().enumerate() {
+      assert_eq!(i as usize, k, "start {start}: order");
+      assert_eq!(
+        t,
+        deadlines[k].min(MAX_TICK).max(start),
+        "start {start}: timer {i} fired at {t}"
+      );
+    }
+    assert!(wakeups <= deadlines.len() * LEVELS);
+  }
+}
+
+#[test]
+fn cancel_returns_true_once() {
+  let mut w = Wheel::new(0);
+  let a = TimerId::new(5, 77);
+  w.arm(a, 1 << 20);
+  assert_eq!(w.len(), 1);
+  assert!(!w.cancel(TimerId::new(5, 78)), "wrong generation");
+  assert!(!w.cancel(TimerId::new(6, 77)), "wrong index");
+  assert!(!w.cancel(TimerId::new(u32::MAX, 77)), "index out of range");
+  assert!(!w.cancel(TimerId::new(5, u32::MAX)), "generation out of range");
+  assert!(w.is_armed(5));
+  assert!(w.cancel(a));
+  assert!(!w.cancel(a), "second cancel");
+  assert!(!w.is_armed(5));
+  assert_eq!(w.when(5), None);
+  assert_eq!(w.len(), 0);
+  assert_eq!(w.next_expiration(), None);
+  assert_eq!(poll(&mut w, u64::MAX), Vec::<u32>::new());
+  // Cancel after the timer was emitted.
+  w.arm(a, u64::MAX);
+  assert_eq!(poll(&mut w, u64::MAX), [5]);
+  assert!(!w.cancel(a));
+}
+
+#[test]
+fn cancel_keeps_other_timers_in_order() {
+  let mut w = Wheel::new(0);
+  for i in 0..6 {
+    w.arm(id(i), 300);
+  }
+  assert!(w.cancel(id(0)) && w.cancel(id(3)) && w.cancel(id(5)));
+  assert_eq!(w.len(), 3);
+  assert_eq!(poll(&mut w, 300), [1, 2, 4]);
+}
+
+#[test]
+fn arm_of_armed_index_moves_it() {
+  let mut w = Wheel::new(0);
+  w.arm(TimerId::new(3, 1), 100);
+  w.arm(TimerId::new(3, 2), 50_000);
+  assert_eq!(w.len(), 1);
+  assert_eq!(w.when(3), Some(50_000));
+  assert_eq!(w.generation(3), Some(2));
+  assert!(!w.cancel(TimerId::new(3, 1)), "old generation");
+  assert_eq!(poll(&mut w, 49_999), Vec::<u32>::new());
+  w.arm(TimerId::new(3, 3), 10); // move into the past
+  assert_eq!(w.len(), 1);
+  let mut got = Vec::new();
+  w.poll(49_999, |t| got.push(t));
+  assert_eq!(got, [TimerId::new(3, 3)]);
+  assert_eq!(
+    poll(&mut w, u64::MAX),
+    Vec::<u32>::new(),
+    "moved timer must not fire twice"
+  );
+}
+
+#[test]
+fn past_deadline_is_due_on_next_poll() {
+  let mut w = Wheel::new(1000);
+  w.arm(id(1), 1000); // == elapsed
+  w.arm(id(2), 5); // < elapsed
+  w.arm(id(3), 1001);
+  assert_eq!(w.next_expiration(), Some(1000));
+  assert_eq!(w.when(2), Some(5));
+  // A poll with now < elapsed expires only the due list and keeps elapsed.
+  assert_eq!(poll(&mut w, 0), [1, 2]);
+  assert_eq!(w.elapsed(), 1000);
+  assert_eq!(w.next_expiration(), Some(1001));
+  assert_eq!(poll(&mut w, 1000), Vec::<u32>::new());
+  assert_eq!(poll(&mut w, 1001), [3]);
+  // Due timers come before timers cascaded in the same poll.
+  w.arm(id(4), 2000);
+  w.arm(id(5), 0);
+  assert_eq!(poll(&mut w, 5000), [5, 4]);
+}
+
+#[test]
+fn cancel_from_due_list() {
+  let mut w = Wheel::new(500);
+  w.arm(id(1), 400);
+  w.arm(id(2), 500);
+  w.arm(id(3), 10);
+  assert!(w.cancel(id(2)));
+  assert!(!w.cancel(id(2)));
+  assert_eq!(w.len(), 2);
+  w.check_invariants().unwrap();
+  assert_eq!(poll(&mut w, 500), [1, 3]);
+  w.arm(id(1), 0);
+  assert!(w.cancel(id(1)));
+  assert_eq!(w.next_expiration(), None);
+  assert_eq!(poll(&mut w, 10_000), Vec::<u32>::new());
+  // Head and tail of the due list, with when == elapsed (the boundary between due list and
+  // level 0), and a timer cascaded to elapsed then moved back to the same tick.
+  for i in 4..8 {
+    w.arm(id(i), 10_000);
+  }
+  assert!(w.cancel(id(4)) && w.cancel(id(7)));
+  w.check_invariants().unwrap();
+  assert_eq!(w.next_expiration(), Some(10_000));
+  assert_eq!(poll(&mut w, 10_000), [5, 6]);
+  w.arm(id(8), 10_000);
+  assert!(w.cancel(id(8)));
+  assert_eq!(w.next_expiration(), None);
+  w.check_invariants().unwrap();
+}
+
+#[test]
+fn max_tick_saturation() {
+  let mut w = Wheel::new(0);
+  w.arm(id(1), u64::MAX);
+  w.arm(id(2), MAX_TICK + 1);
+  w.arm(id(3), MAX_TICK);
+  assert_eq!(w.when(1), Some(MAX_TICK));
+  assert_eq!(w.when(2), Some(MAX_TICK));
+  let next = w.next_expiration().unwrap();
+  assert!(next > 0 && next <= MAX_TICK);
+  assert_eq!(poll(&mut w, MAX_TICK - 1), Vec::<u32>::new());
+  assert_eq!(w.next_expiration(), Some(MAX_TICK));
+  assert_eq!(poll(&mut w, MAX_TICK), [1, 2, 3]);
+  assert_eq!(w.elapsed(), MAX_TICK);
+}
+
+#[test]
+fn near_and_beyond_max_tick() {
+  let mut w = Wheel::new(MAX_TICK - 100);
+  w.arm(id(1), MAX_TICK);
+  w.arm(id(2), MAX_TICK - 50);
+  w.arm(id(3), u64::MAX);
+  let (out, _) = run_until(&mut w, MAX_TICK);
+  assert_eq!(out, [(2, MAX_TICK - 50), (1, MAX_TICK), (3, MAX_TICK)]);
+  // elapsed may go past MAX_TICK: every deadline is then due at once.
+  assert_eq!(poll(&mut w, u64::MAX - 1), Vec::<u32>::new());
+  assert_eq!(w.elapsed(), u64::MAX - 1);
+  w.arm(id(4), u64::MAX);
+  assert_eq!(w.next_expiration(), Some(u64::MAX - 1));
+  assert_eq!(poll(&mut w, 0), [4]);
+
+  let mut w = Wheel::new(u64::MAX);
+  w.arm(id(7), 3);
+  assert_eq!(poll(&mut w, u64::MAX), [7]);
+}
+
+#[test]
+fn poll_beyond_u32() {
+  let start = (1u64 << 32) - 10;
+  let mut w = Wheel::new(start);
+  let deadlines = [
+    start + 5,
+    1 << 32,
+    (1 << 32) + 1,
+    (1 << 32) + 100_000,
+    1 << 33,
+    (1 << 33) + 7,
+  ];
+  for (i, &d) in deadlines.iter().enumerate().rev() {
+    w.arm(id(i as u32), d);
+  }
+  let (out, _) = run_until(&mut w, 1 << 34);
+  let want: Vec<(u32, u64)> = deadlines
+    .iter()
+    .enumerate()
+    .map(|(i, &d)| (i as u32, d))
+    .collect();
+  assert_eq!(out, want);
+
+  // One big jump from 0 over 2^32 expires everything in order.
+  let mut w = Wheel::new(0);
+  for (i, &d) in deadlines.iter().enumerate().rev() {
+    w.arm(id(i as u32), d);
+  }
+  assert_eq!(poll(&mut w, (1 << 33) + 6), [0, 1, 2, 3, 4]);
+  assert_eq!(w.elapsed(), (1 << 33) + 6);
+  assert_eq!(poll(&mut w, (1 << 33) + 7), [5]);
+}
+
+#[test]
+fn next_expiration_empty_and_nonempty() {
+  let mut w = Wheel::new(10);
+  assert_eq!(w.next_expiration(), None);
+  w.arm(id(1), 20);
+  assert_eq!(w.next_expiration(), Some(20), "level 0 gives the exact deadline");
+  w.arm(id(2), 15);
+  assert_eq!(w.next_expiration(), Some(15));
+  assert!(w.cancel(id(2)) && w.cancel(id(1)));
+  assert_eq!(w.next_expiration(), None);
+  // A far timer: the start of its slot, after elapsed and not after the deadline.
+  w.arm(id(3), 1_000_000);
+  let t = w.next_expiration().unwrap();
+  assert!(t > 10 && t <= 1_000_000, "{t}");
+  assert_eq!(poll(&mut w, t - 1), Vec::<u32>::new());
+  assert_eq!(w.next_expiration(), Some(t), "polling before it changes nothing");
+}
+
+#[test]
+fn idle_far_timers_need_few_wakeups() {
+  // 10,000 timers in one far slot: the wheel wakes once per level, not per timer.
+  let mut w = Wheel::new(0);
+  let base = 1u64 << 40;
+  for i in 0..10_000u32 {
+    w.arm(id(i), base + u64::from(i % 4));
+  }
+  let (out, wakeups) = run_until(&mut w, u64::MAX);
+  assert_eq!(out.len(), 10_000);
+  assert!(wakeups <= LEVELS + 4, "{wakeups} wake-ups");
+  for (k, &(i, t)) in out.iter().enumerate() {
+    assert_eq!(t, base + u64::from(i % 4));
+    if k > 0 {
+      let (pi, pt) = out[k - 1];
+      assert!((pt, pi) < (t, i), "order");
+    }
+  }
+}
+
+#[test]
+fn accessors() {
+  let mut w = Wheel::new(42);
+  assert_eq!(w.elapsed(), 42);
+  assert!(w.is_empty() && !w.is_armed(0) && !w.is_armed(u32::MAX));
+  assert_eq!(w.when(u32::MAX), None);
+  w.arm(TimerId::new(1000, GEN_MASK), 43);
+  assert_eq!((w.len(), w.is_armed(1000), w.when(1000)), (1, true, Some(43)));
+  assert!(!w.is_armed(999));
+  let mut got = Vec::new();
+  w.poll(43, |t| got.push(t));
+  assert_eq!(got, [TimerId::new(1000, GEN_MASK)]);
+  assert_eq!((w.len(), w.is_armed(1000), w.elapsed()), (0, false, 43));
+  assert!(format!("{w:?}").contains("elapsed: 43"));
+}
+
+#[test]
+#[should_panic(expected = "exceeds MAX_INDEX")]
+fn arm_rejects_index_above_max() {
+  Wheel::new(0).arm(TimerId::new(MAX_INDEX + 1, 0), 1);
+}
+
+#[test]
+#[should_panic(expected = "exceeds GEN_MASK")]
+fn arm_rejects_generation_above_mask() {
+  Wheel::new(0).arm(TimerId::new(0, GEN_MASK + 1), 1);
+}
