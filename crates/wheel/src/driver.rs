@@ -1,0 +1,497 @@
+//! The wheel thread: it drains the command ring into the [`Wheel`], expires due timers into an
+//! outbox, tells the JavaScript side once per batch, and sleeps until the next deadline.
+//!
+//! # Ground rules
+//!
+//! * The [`Wheel`] and the batch base time live in `Core`, behind one mutex. Whoever holds
+//!   it is the ring's single consumer: normally the wheel thread; the JavaScript thread only
+//!   in [`Driver::drain_now`], when the ring is full.
+//! * Expired `(index, generation)` pairs go to the outbox, behind its own mutex (never taken
+//!   while calling out). At most one notification is outstanding: the thread calls
+//!   [`Notify::notify`] only when it moves the outbox from "idle" to "scheduled", and
+//!   [`Driver::take_expired`] (on the JavaScript thread) moves it back. So however long
+//!   JavaScript is busy, expirations pile up in one growing batch, never in a queue of calls.
+//! * Nothing here calls JavaScript. [`Notify::notify`] must not block (the Node binding queues a
+//!   non-blocking thread-safe-function call).
+//! * Every batch carries `now_tick`, the tick the wheel had reached: every timer in it had
+//!   a deadline at or below it, which lets the receiver check "never early" once per batch.
+//!
+//! # The loop
+//!
+//! ```text
+//! state = AWAKE
+//! lock core: drain ring, poll(now), next = next_expiration()     (no locks held below)
+//! post expired to the outbox; notify if it was idle
+//! parked_until = next; state = PARKED; if tail moved meanwhile -> loop
+//! park until next (or forever); an unpark from JavaScript ends it early
+//! ```
+//!
+//! The wake-up handshake with JavaScript is described in [`crate::shared`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle, Thread};
+use std::time::Duration;
+
+use crate::clock::{ms_to_tick_ceil, tick_to_ms, Clock};
+use crate::constants::{
+  CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE, STATE_CLOSED,
+  STATE_PARKED,
+};
+use crate::shared::{Command, SharedMemory};
+use crate::wheel::{TimerId, Wheel};
+
+/// How the wheel thread tells the JavaScript side that a batch is waiting in the outbox.
+pub trait Notify: Send + Sync + 'static {
+  /// Called on the wheel thread, at most once until the next [`Driver::take_expired`].
+  /// Must not block and must not call back into the driver.
+  fn notify(&self);
+}
+
+/// The longest single sleep. Sleeping longer would be correct too; waking once in a while
+/// keeps every sleep well inside what all platforms' timed waits accept.
+const MAX_PARK: Duration = Duration::from_secs(3600);
+/// While draining, hand slots back to the producer every this many commands, so a producer
+/// waiting for room does not wait for the whole drain.
+const HEAD_PUBLISH_EVERY: u32 = 1024;
+
+/// State owned by the ring's consumer.
+struct Core {
+  wheel: Wheel,
+  /// Base time (JS ms) for `CMD_ARM_AFTER`, from the last `CMD_BASE`.
+  base_ms: f64,
+  /// Commands that broke the protocol (unknown kind, index out of range); ignored.
+  protocol_errors: u64,
+}
+
+impl Core {
+  fn apply(&mut self, cmd: Command) {
+    match cmd.kind {
+      CMD_BASE => self.base_ms = cmd.value,
+      CMD_ARM_AFTER if cmd.index <= MAX_INDEX => {
+        // JavaScript clamps delays; clamp again so a bad value cannot misplace a timer.
+        let delay = if cmd.value > 0.0 {
+          cmd.value.min(MAX_DURATION_MS)
+        } else {
+          0.0
+        };
+        let when = ms_to_tick_ceil(self.base_ms + delay);
+        self.wheel.arm(
+          TimerId {
+            index: cmd.index,
+            generation: cmd.generation,
+          },
+          when,
+        );
+      }
+      CMD_CANCEL if cmd.index <= MAX_INDEX => {
+        self.wheel.cancel(TimerId {
+          index: cmd.index,
+          generation: cmd.generation,
+        });
+      }
+      _ => self.protocol_errors += 1,
+    }
+  }
+}
+
+struct Outbox {
+  ids: Vec<u32>,
+  now_tick: u64,
+  scheduled: bool,
+}
+
+/// A batch of expired timers, taken by the JavaScript side.
+#[derive(Debug, Default)]
+pub struct Expired {
+  /// `index, generation` pairs in expiry order (deadline, then FIFO).
+  pub ids: Vec<u32>,
+  /// Every timer in `ids` had a deadline tick at or below this one.
+  pub now_tick: u64,
+}
+
+/// Counters for tests and diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+  /// Timers armed in the wheel (commands still in the ring are not counted).
+  pub armed: usize,
+  /// Commands that broke the protocol and were ignored.
+  pub protocol_errors: u64,
+}
+
+/// Owns the wheel thread. Create with [`Driver::start`]; stop with [`Driver::shutdown`].
+pub struct Driver<N: Notify> {
+  shared: Arc<SharedMemory>,
+  core: Mutex<Core>,
+  outbox: Mutex<Outbox>,
+  clock: Clock,
+  shutdown: AtomicBool,
+  thread: Thread,
+  join: Mutex<Option<JoinHandle<()>>>,
+  notify: N,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+  // A panic while holding the lock leaves plain data that is still consistent enough to
+  // keep serving or to shut down; never turn it into a second panic.
+  m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl<N: Notify> Driver<N> {
+  /// Starts the wheel thread over `shared`, with `clock` mapping its time to JavaScript's.
+  ///
+  /// The wheel starts at the clock's current tick. Returns an error only if the operating
+  /// system refuses to create a thread.
+  pub fn start(shared: Arc<SharedMemory>, clock: Clock, notify: N) -> std::io::Result<Arc<Self>> {
+    let start_tick = clock.now_tick();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Self>>(1);
+    let join = thread::Builder::new()
+      .name("afterfunc-wheel".into())
+      .spawn(move || {
+        if let Ok(driver) = rx.recv() {
+          driver.run();
+        }
+      })?;
+    let driver = Arc::new(Driver {
+      shared,
+      core: Mutex::new(Core {
+        wheel: Wheel::new(start_tick),
+        base_ms: clock.now_ms(),
+        protocol_errors: 0,
+      }),
+      outbox: Mutex::new(Outbox {
+        ids: Vec::new(),
+        now_tick: 0,
+        scheduled: false,
+      }),
+      clock,
+      shutdown: AtomicBool::new(false),
+      thread: join.thread().clone(),
+      join: Mutex::new(Some(join)),
+      notify,
+    });
+    // The thread holds its own Arc; it exits (dropping it) on shutdown.
+    tx.send(driver.clone())
+      .expect("the wheel thread waits for its driver");
+    Ok(driver)
+  }
+
+  /// The shared memory this driver consumes.
+  pub fn shared(&self) -> &Arc<SharedMemory> {
+    &self.shared
+  }
+
+  /// The clock this driver runs on.
+  pub fn clock(&self) -> &Clock {
+    &self.clock
+  }
+
+  /// Wakes the wheel thread if it is parked (or makes its next park return at once). Cheap
+  /// when it is awake. Does not wait for anything.
+  pub fn wake(&self) {
+    self.thread.unpark();
+  }
+
+  /// Drains the ring on the calling thread (the JavaScript thread when the ring is full),
+  /// then wakes the wheel thread so it recomputes its deadline. Returns when every command
+  /// published before the call is in the wheel. May wait for the wheel thread to release the
+  /// lock (it holds it only while draining and polling).
+  pub fn drain_now(&self) {
+    {
+      let mut core = lock(&self.core);
+      self.drain(&mut core);
+    }
+    self.wake();
+  }
+
+  /// Takes the waiting batch (possibly empty) and re-enables notification. Called on the
+  /// JavaScript thread when a notification arrives.
+  pub fn take_expired(&self) -> Expired {
+    let mut out = lock(&self.outbox);
+    out.scheduled = false;
+    Expired {
+      ids: std::mem::take(&mut out.ids),
+      now_tick: out.now_tick,
+    }
+  }
+
+  /// Counters for tests and diagnostics.
+  pub fn stats(&self) -> Stats {
+    let core = lock(&self.core);
+    Stats {
+      armed: core.wheel.len(),
+      protocol_errors: core.protocol_errors,
+    }
+  }
+
+  /// Stops the wheel thread and waits for it to exit. Idempotent; pending timers are dropped
+  /// (never delivered). Must not be called from the wheel thread itself.
+  pub fn shutdown(&self) {
+    self.shutdown.store(true, Ordering::SeqCst);
+    self.wake();
+    let handle = lock(&self.join).take();
+    if let Some(handle) = handle {
+      // A panic on the wheel thread was already reported by the panic hook.
+      let _ = handle.join();
+    }
+    self.shared.set_state(STATE_CLOSED);
+  }
+
+  fn drain(&self, core: &mut Core) {
+    let tail = self.shared.tail(Ordering::Acquire);
+    let mut head = self.shared.head();
+    if tail.wrapping_sub(head) as usize > RING_CAPACITY {
+      // The producer broke the protocol; skip rather than read garbage.
+      core.protocol_errors += 1;
+      self.shared.set_head(tail);
+      return;
+    }
+    while head != tail {
+      core.apply(self.shared.command(head));
+      head = head.wrapping_add(1);
+      if head % HEAD_PUBLISH_EVERY == 0 {
+        self.shared.set_head(head);
+      }
+    }
+    self.shared.set_head(head);
+  }
+
+  fn post(&self, expired: &mut Vec<u32>, now_tick: u64) {
+    let notify = {
+      let mut out = lock(&self.outbox);
+      if out.ids.is_empty() {
+        std::mem::swap(&mut out.ids, expired);
+      } else {
+        out.ids.append(expired);
+      }
+      out.now_tick = now_tick;
+      !std::mem::replace(&mut out.scheduled, true)
+    };
+    if notify {
+      self.notify.notify();
+    }
+  }
+
+  fn run(&self) {
+    let mut expired: Vec<u32> = Vec::new();
+    while !self.shutdown.load(Ordering::SeqCst) {
+      self.shared.set_state(STATE_AWAKE);
+      let (next, now_tick) = {
+        let mut core = lock(&self.core);
+        self.drain(&mut core);
+        let now_tick = self.clock.now_tick();
+        core.wheel.poll(now_tick, |id| {
+          expired.extend_from_slice(&[id.index, id.generation])
+        });
+        (core.wheel.next_expiration(), now_tick)
+      };
+      if !expired.is_empty() {
+        self.post(&mut expired, now_tick);
+      }
+      let until_ms = next.map_or(f64::INFINITY, tick_to_ms);
+      self.shared.set_parked_until(until_ms);
+      self.shared.set_state(STATE_PARKED);
+      if self.shared.tail(Ordering::SeqCst) != self.shared.head() || self.shutdown.load(Ordering::SeqCst) {
+        continue;
+      }
+      match next {
+        None => thread::park_timeout(MAX_PARK),
+        Some(_) => {
+          let wait = self.clock.until_ms(until_ms);
+          if !wait.is_zero() {
+            thread::park_timeout(wait.min(MAX_PARK));
+          }
+        }
+      }
+    }
+    self.shared.set_state(STATE_CLOSED);
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::constants::{CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL};
+  use std::sync::Condvar;
+  use std::time::Instant;
+
+  /// Counts notifications and lets a test wait for one.
+  #[derive(Default)]
+  struct Signal {
+    count: Mutex<u64>,
+    cv: Condvar,
+  }
+
+  impl Notify for Arc<Signal> {
+    fn notify(&self) {
+      *self.count.lock().unwrap() += 1;
+      self.cv.notify_all();
+    }
+  }
+
+  struct Producer {
+    shared: Arc<SharedMemory>,
+    tail: u32,
+  }
+
+  impl Producer {
+    fn push(&mut self, kind: u32, index: u32, generation: u32, value: f64) {
+      self.shared.write_command(
+        self.tail,
+        Command {
+          kind,
+          generation,
+          index,
+          value,
+        },
+      );
+      self.tail = self.tail.wrapping_add(1);
+    }
+    fn publish(&self) {
+      self.shared.publish(self.tail);
+    }
+  }
+
+  fn start() -> (Arc<Driver<Arc<Signal>>>, Arc<Signal>, Producer, Instant) {
+    let shared = Arc::new(SharedMemory::new());
+    let signal = Arc::new(Signal::default());
+    let t0 = Instant::now();
+    let driver = Driver::start(shared.clone(), Clock::new(0.0), signal.clone()).unwrap();
+    (driver, signal, Producer { shared, tail: 0 }, t0)
+  }
+
+  /// Waits until `n` pairs arrived (taking batches as JavaScript would), or times out.
+  fn collect(
+    driver: &Driver<Arc<Signal>>,
+    signal: &Signal,
+    n: usize,
+    timeout: Duration,
+  ) -> Vec<(u32, u32, u64)> {
+    let deadline = Instant::now() + timeout;
+    let mut got = Vec::new();
+    let mut seen = 0;
+    while got.len() < n && Instant::now() < deadline {
+      let mut count = signal.count.lock().unwrap();
+      while *count == seen && Instant::now() < deadline {
+        count = signal
+          .cv
+          .wait_timeout(count, Duration::from_millis(10))
+          .unwrap()
+          .0;
+      }
+      seen = *count;
+      drop(count);
+      let batch = driver.take_expired();
+      for pair in batch.ids.chunks(2) {
+        got.push((pair[0], pair[1], batch.now_tick));
+      }
+    }
+    got
+  }
+
+  #[test]
+  fn expires_in_deadline_order_never_early_and_once() {
+    let (driver, signal, mut p, t0) = start();
+    p.push(CMD_BASE, 0, 0, 0.0);
+    p.push(CMD_ARM_AFTER, 1, 7, 30.0);
+    p.push(CMD_ARM_AFTER, 2, 7, 10.0);
+    p.push(CMD_ARM_AFTER, 3, 7, 10.0);
+    p.push(CMD_ARM_AFTER, 4, 7, 0.0);
+    p.publish();
+    driver.wake();
+    let got = collect(&driver, &signal, 4, Duration::from_secs(5));
+    let order: Vec<u32> = got.iter().map(|g| g.0).collect();
+    assert_eq!(order, vec![4, 2, 3, 1]);
+    assert!(t0.elapsed() >= Duration::from_millis(30));
+    for (index, generation, now_tick) in got {
+      assert_eq!(generation, 7);
+      let deadline = match index {
+        1 => 30,
+        2 | 3 => 10,
+        _ => 0,
+      };
+      assert!(
+        now_tick >= deadline,
+        "timer {index} delivered in a batch at tick {now_tick}"
+      );
+    }
+    assert!(collect(&driver, &signal, 1, Duration::from_millis(50)).is_empty());
+    driver.shutdown();
+  }
+
+  #[test]
+  fn a_cancelled_timer_never_expires_and_a_wrong_generation_cancels_nothing() {
+    let (driver, signal, mut p, _) = start();
+    p.push(CMD_BASE, 0, 0, 0.0);
+    p.push(CMD_ARM_AFTER, 1, 1, 20.0);
+    p.push(CMD_ARM_AFTER, 2, 1, 20.0);
+    p.push(CMD_CANCEL, 1, 1, 0.0);
+    p.push(CMD_CANCEL, 2, 9, 0.0);
+    p.publish();
+    driver.wake();
+    let got = collect(&driver, &signal, 2, Duration::from_millis(300));
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2]);
+    driver.shutdown();
+  }
+
+  #[test]
+  fn a_wake_brings_an_earlier_deadline_forward() {
+    let (driver, signal, mut p, t0) = start();
+    p.push(CMD_BASE, 0, 0, 0.0);
+    p.push(CMD_ARM_AFTER, 1, 0, 60_000.0);
+    p.publish();
+    driver.wake();
+    // Wait until the thread parks for a minute.
+    while driver.shared().state() != STATE_PARKED || driver.shared().parked_until() < 1000.0 {
+      thread::yield_now();
+    }
+    p.push(CMD_ARM_AFTER, 2, 0, 5.0);
+    p.publish();
+    assert_eq!(driver.shared().state(), STATE_PARKED);
+    driver.wake();
+    let got = collect(&driver, &signal, 1, Duration::from_secs(5));
+    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2]);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(driver.stats().armed, 1);
+    driver.shutdown();
+  }
+
+  #[test]
+  fn drain_now_consumes_on_the_calling_thread() {
+    let (driver, _signal, mut p, _) = start();
+    p.push(CMD_BASE, 0, 0, 0.0);
+    for i in 0..1000 {
+      p.push(CMD_ARM_AFTER, i, 0, 1e9);
+    }
+    p.publish();
+    driver.drain_now();
+    assert_eq!(driver.shared().head(), p.tail);
+    assert_eq!(driver.stats().armed, 1000);
+    driver.shutdown();
+  }
+
+  #[test]
+  fn protocol_errors_are_counted_and_ignored() {
+    let (driver, _signal, mut p, _) = start();
+    p.push(7, 1, 0, 0.0);
+    p.push(CMD_ARM_AFTER, MAX_INDEX + 1, 0, 1.0);
+    p.publish();
+    driver.drain_now();
+    assert_eq!(
+      driver.stats(),
+      Stats {
+        armed: 0,
+        protocol_errors: 2
+      }
+    );
+    driver.shutdown();
+  }
+
+  #[test]
+  fn shutdown_is_idempotent_and_closes() {
+    let (driver, _signal, _p, _) = start();
+    driver.shutdown();
+    driver.shutdown();
+    assert_eq!(driver.shared().state(), STATE_CLOSED);
+  }
+}
