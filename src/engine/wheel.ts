@@ -1,0 +1,399 @@
+/**
+ * The pure-TypeScript hierarchical timing wheel: the fallback engine of afterfunc.
+ *
+ * This file mirrors `crates/wheel/src/wheel/mod.rs` (the Rust wheel that runs on its own thread)
+ * operation for operation: same placement rule, same cascade loop, same FIFO order, so both
+ * engines expire the same timers in the same order. A change to one must be made to the other.
+ *
+ * HOW and WHY the wheel works the way it does.
+ *
+ * A hierarchical timing wheel (Varghese & Lauck, "Hashed and Hierarchical Timing Wheels", 1987;
+ * the layout follows tokio's `runtime/time/wheel` and Linux's `kernel/time/timer.c`). Time is an
+ * integer tick count (< 2^44, exact in a double). `elapsed` is the tick up to which the wheel has
+ * been processed. There are LEVELS levels of SLOTS slots; a slot of level L is SLOTS^L ticks wide,
+ * so level L spans SLOTS^(L+1) ticks and the whole wheel 64^8 = 2^48 > MAX_TICK ticks.
+ *
+ *   level 7  [ 0 | 1 | 2 | 3 |  ...unused...  ]      each slot 64^7 = 2^42 ticks
+ *     ...
+ *   level 1  [ 0 | 1 | ... | 63 ]                    each slot 64 ticks
+ *   level 0  [ 0 | 1 | ... | 63 ]                    each slot 1 tick
+ *                  |
+ *                  v  head                               tail
+ *                 [ i=7 ] <-> [ i=3 ] <-> [ i=42 ] -> NIL      a doubly linked FIFO list,
+ *                                                              threaded through the entries
+ *   due list      [ i=5 ] <-> [ i=9 ] -> NIL                  timers already due, not yet polled
+ *
+ *   occupancy: per level one 64-bit bitmap (two 32-bit words here), bit s set iff slot s is
+ *   non-empty, so the next occupied slot is found with a mask and a count-trailing-zeros.
+ *
+ * Entries are intrusive: the caller names each timer by a dense small *index* (0..=MAX_INDEX) and
+ * the wheel keeps, per index, `when` (Float64Array), `gen` (Int32Array) and the list links `next`
+ * / `prev` (Int32Array), grown by doubling to the largest index seen. Arming allocates nothing.
+ * NIL ends a list; UNLINKED in `prev` marks an index that is not armed (in no list).
+ *
+ * Invariants:
+ * - An armed timer with `when <= elapsed` is in the due list. One with `when > elapsed` is at
+ *   level L = floor(msb((elapsed XOR when) | (SLOTS-1)) / SLOT_BITS), slot
+ *   (when >> (L*SLOT_BITS)) & (SLOTS-1): the highest SLOT_BITS-digit in which `when` differs from
+ *   `elapsed` picks the level, and `when`'s digit there picks the slot. Since the digits above
+ *   are equal and `when > elapsed`, that slot lies strictly after the slot `elapsed` is in.
+ * - That placement stays right while `elapsed` advances, until `elapsed` reaches the start of the
+ *   slot; `poll` cascades a slot exactly then (re-inserts its entries, which land at lower levels
+ *   or in the due list). So level and slot need not be stored: `cancel` recomputes them from
+ *   (elapsed, when) to find the list to unlink from.
+ * - Entries are appended at a list's tail and lists are cascaded in order, so among timers with
+ *   the same `when`, the one armed (or moved) last expires last (FIFO), whichever levels they
+ *   passed through. A timer armed with `when <= elapsed` is appended to the due list and expires
+ *   at the next poll, after the timers already due, in the order they were armed.
+ * - The lowest level with an occupied slot holds the earliest slot: level L's timers lie within
+ *   the current level-(L+1) span but outside the current level-L span, and every higher level's
+ *   timers lie beyond the current level-(L+1) span.
+ *
+ * Costs:
+ * - arm, cancel, isArmed, when, size, elapsed: O(1) (arm: O(1) amortized over storage growth).
+ * - nextExpiration: O(LEVELS), a few word operations per level.
+ * - poll: O(expired + cascaded entries + slots cascaded); each timer is cascaded at most once per
+ *   level it descends through, so at most LEVELS times over its lifetime.
+ *
+ * JS bitwise operators are 32-bit, so 44-bit ticks are split into a high and a low 32-bit half
+ * for the XOR and the highest-set-bit; slot numbers are extracted by multiplying by an exact
+ * power-of-two reciprocal and truncating.
+ */
+
+import { GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOT_BITS, SLOTS } from '../constants'
+
+/** Ends a list: `next` of a tail, `prev` of a head, the head/tail of an empty list. */
+const NIL = -1
+/** In `prev`: the index is in no list, i.e. not armed. Distinct from NIL. */
+const UNLINKED = -2
+
+/** Storage slots allocated by a new wheel (grows by doubling). */
+const INITIAL_CAPACITY = 64
+/** The id of the due list; slot lists are `level * SLOTS + slot`, below it. */
+const DUE = LEVELS * SLOTS
+/** Occupancy words are 32-bit: `list >>> WORD_SHIFT` is a list's word, `list & WORD_MASK` its bit. */
+const WORD_SHIFT = 5
+const WORD_BITS = 1 << WORD_SHIFT
+const WORD_MASK = WORD_BITS - 1
+/** 2^-32: `(tick * TWO_POW_NEG_32) | 0` is the high 32-bit half of a tick, `tick | 0` the low half. */
+const TWO_POW_NEG_32 = 2 ** -32
+
+/** WIDTH[L] = SLOTS^L, the ticks of one slot at level L (L = 0..=LEVELS; WIDTH[LEVELS] spans the wheel). */
+const WIDTH = new Float64Array(LEVELS + 1)
+/** INV_WIDTH[L] = SLOTS^-L: exact, so `(tick * INV_WIDTH[L]) & (SLOTS - 1)` is the slot at level L. */
+const INV_WIDTH = new Float64Array(LEVELS + 1)
+for (let level = 0; level <= LEVELS; level++) {
+  WIDTH[level] = 2 ** (level * SLOT_BITS)
+  INV_WIDTH[level] = 2 ** (-level * SLOT_BITS)
+}
+/** LEVEL_OF_MSB[b] = floor(b / SLOT_BITS): the level of a timer whose highest differing bit is b. */
+const LEVEL_OF_MSB = new Uint8Array(2 * WORD_BITS)
+for (let bit = 0; bit < LEVEL_OF_MSB.length; bit++) LEVEL_OF_MSB[bit] = Math.floor(bit / SLOT_BITS)
+
+/** Count trailing zeros of a non-zero 32-bit word. */
+function ctz32(x: number): number {
+  return WORD_MASK - Math.clz32(x & -x)
+}
+
+export class Wheel {
+  /** Processed up to this tick; never decreases. */
+  private now: number
+  /** High and low 32-bit halves of `now` (meaningful while `now` < 2^53). */
+  private nowHi: number
+  private nowLo: number
+  /** Armed timers. */
+  private count = 0
+  /** Length of the per-index arrays. */
+  private capacity = INITIAL_CAPACITY
+  /** Per index: deadline tick, generation, list links (see NIL / UNLINKED). */
+  private whens = new Float64Array(INITIAL_CAPACITY)
+  private gens = new Int32Array(INITIAL_CAPACITY)
+  private nexts = new Int32Array(INITIAL_CAPACITY)
+  private prevs = new Int32Array(INITIAL_CAPACITY).fill(UNLINKED)
+  /** Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE). */
+  private heads = new Int32Array(DUE + 1).fill(NIL)
+  private tails = new Int32Array(DUE + 1).fill(NIL)
+  /**
+   * Occupancy: word `list >>> WORD_SHIFT` bit `list & WORD_MASK` is set iff that list is
+   * non-empty; level L's 64-bit bitmap is words 2L (slots 0..31) and 2L+1 (slots 32..63). The
+   * last word carries the due list's bit, maintained like the others but never read.
+   */
+  private occupied = new Int32Array((DUE >>> WORD_SHIFT) + 1)
+  /** Set by `nextSlotTick`: the list (level * SLOTS + slot) of the slot it found. */
+  private foundList = NIL
+  /**
+   * While `poll` drains the due list: the last entry that this drain emits (NIL otherwise).
+   * Entries appended to the due list by `emit` callbacks come after it and wait for the next poll.
+   */
+  private drainLast = NIL
+
+  /**
+   * A wheel with no timers, processed up to tick `start`.
+   * @param start the initial `elapsed()`: a non-negative safe integer, else a RangeError is thrown.
+   */
+  constructor(start: number) {
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new RangeError(`Wheel start must be a non-negative safe integer tick, got ${start}`)
+    }
+    this.now = start
+    this.nowHi = (start * TWO_POW_NEG_32) | 0
+    this.nowLo = start | 0
+  }
+
+  /**
+   * The tick up to which the wheel has been processed: the `start` given to the constructor,
+   * raised by each `poll(now)` to `now` when `now` is larger. Never decreases.
+   */
+  elapsed(): number {
+    return this.now
+  }
+
+  /** The number of armed timers: armed and not yet cancelled nor emitted by `poll`. */
+  size(): number {
+    return this.count
+  }
+
+  /**
+   * Whether `index` is armed: true from `arm(index, ...)` until it is cancelled or emitted by
+   * `poll`. False for an index never armed, including one beyond the storage or not an index.
+   */
+  isArmed(index: number): boolean {
+    return index < this.capacity && (index >>> 0) === index && this.prevs[index] !== UNLINKED
+  }
+
+  /**
+   * The deadline tick `index` is armed at (after the clamping described in `arm`), or undefined
+   * when it is not armed. Stays unchanged while armed, even once past due.
+   */
+  when(index: number): number | undefined {
+    return this.isArmed(index) ? this.whens[index] : undefined
+  }
+
+  /**
+   * Arms timer `index` with generation `gen` to expire at tick `when`; if `index` is already
+   * armed, it is moved (as if cancelled first, whatever its generation). O(1), allocation-free
+   * except when storage grows (doubling) to hold a larger index than seen before.
+   *
+   * - `index`: an integer in 0..=MAX_INDEX, else a RangeError is thrown and nothing changes.
+   * - `gen`: kept modulo 2^GEN_BITS (`gen & GEN_MASK`); `cancel` and `poll` use that value.
+   * - `when`: rounded up to an integer tick and clamped to MAX_TICK (NaN and +Infinity become
+   *   MAX_TICK). If it is `<= elapsed()` the timer is due at once and the next `poll` emits it,
+   *   after the timers already due. Among timers with equal `when`, the one armed or moved last
+   *   is emitted last.
+   */
+  arm(index: number, gen: number, when: number): void {
+    if ((index >>> 0) !== index || index > MAX_INDEX) {
+      throw new RangeError(`timer index must be an integer in 0..=${MAX_INDEX}, got ${index}`)
+    }
+    if (index >= this.capacity) this.grow(index)
+    when = when <= MAX_TICK ? Math.ceil(when) : MAX_TICK
+    if (this.prevs[index] !== UNLINKED) this.unlink(index)
+    else this.count++
+    this.whens[index] = when
+    this.gens[index] = gen & GEN_MASK
+    this.append(this.listOf(when), index)
+  }
+
+  /**
+   * Disarms timer `index` if it is armed with generation `gen & GEN_MASK` (in a slot or already
+   * due but not yet emitted) and returns true. Otherwise changes nothing and returns false: not
+   * armed (never, or already cancelled, or already emitted), armed with another generation, or
+   * not a valid index. A repeated call returns false. O(1).
+   */
+  cancel(index: number, gen: number): boolean {
+    if (!this.isArmed(index) || this.gens[index] !== (gen & GEN_MASK)) return false
+    this.unlink(index)
+    this.count--
+    return true
+  }
+
+  /**
+   * The tick at which `poll` next has work, or undefined when nothing is armed:
+   * - `elapsed()` when some timer is already due (the next `poll`, whatever its `now`, emits it);
+   * - else the start tick of the earliest occupied slot, always `> elapsed()`. That is a lower
+   *   bound of the earliest deadline, exact when that timer sits at level 0 (its deadline differs
+   *   from `elapsed()` only in the low SLOT_BITS bits). Polling at it may only cascade; the caller
+   *   then asks again (a far timer costs at most one wake-up per level it descends through).
+   * O(LEVELS). Changes nothing, so repeated calls return the same value until the wheel changes.
+   */
+  nextExpiration(): number | undefined {
+    if (this.heads[DUE] !== NIL) return this.now
+    const tick = this.nextSlotTick()
+    return tick < 0 ? undefined : tick
+  }
+
+  /**
+   * Expires every armed timer with `when <= now`, calling `emit(index, gen)` for each in order
+   * of `when` (timers armed with a `when` already `<= elapsed()` count as due at `elapsed()`),
+   * first-armed first among equal deadlines. Each timer is disarmed just before its `emit`, so
+   * `isArmed(index)` is false inside `emit` and `emit` may re-arm it.
+   *
+   * Afterwards `elapsed()` is `max(elapsed(), floor(now))`. A `now` below `elapsed()` (or NaN)
+   * advances nothing and emits only the timers already due. Repeated calls with the same `now`
+   * emit nothing new, except timers armed since with `when <= elapsed()`.
+   *
+   * `emit` may call any method of the wheel: timers it arms or moves with `when <= elapsed()` are
+   * emitted by the next poll, not this one (so a callback that re-arms itself cannot loop), and
+   * a not-yet-emitted timer it cancels is not emitted. If `emit` throws, the exception propagates
+   * and the timers not yet emitted stay due for the next poll. `poll` always terminates: it
+   * throws an Error instead of looping should the wheel's invariant ever be broken (a bug).
+   */
+  poll(now: number, emit: (index: number, gen: number) => void): void {
+    now = Math.floor(now)
+    if (now > this.now) {
+      // Cascade every slot that starts at or before `now`, in tick order. Entries whose `when`
+      // equals the slot start go to the due list, behind the timers already due. The loop looks
+      // at the slots only: a non-empty due list must not stop it, or slots up to `now` would be
+      // skipped when `elapsed` jumps to `now` below.
+      let last = this.now
+      for (let tick = this.nextSlotTick(); tick >= 0 && tick <= now; tick = this.nextSlotTick()) {
+        // Each slot found lies strictly after the last: anything else is a bug that would loop
+        // forever here, so fail loudly instead.
+        if (tick <= last) throw new Error(`timing wheel invariant violated: slot at ${tick} <= ${last}`)
+        this.cascade(this.foundList, tick)
+        last = tick
+      }
+      this.setNow(now)
+    }
+    // Drain the due list up to its current tail (see `drainLast`). The arrays are re-read each
+    // time round because `emit` may arm a new index and grow them.
+    this.drainLast = this.tails[DUE]
+    while (this.drainLast !== NIL) {
+      const index = this.heads[DUE]
+      if (index === this.drainLast) this.drainLast = NIL
+      const nexts = this.nexts
+      const next = nexts[index]
+      this.heads[DUE] = next
+      if (next === NIL) {
+        this.tails[DUE] = NIL
+        this.occupied[DUE >>> WORD_SHIFT] &= ~(1 << (DUE & WORD_MASK))
+      } else {
+        this.prevs[next] = NIL
+      }
+      this.prevs[index] = UNLINKED
+      this.count--
+      emit(index, this.gens[index])
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals.
+
+  /** Sets `elapsed` and its cached halves. */
+  private setNow(now: number): void {
+    this.now = now
+    this.nowHi = (now * TWO_POW_NEG_32) | 0
+    this.nowLo = now | 0
+  }
+
+  /**
+   * The list an armed entry with deadline `when` belongs in, given the current `elapsed`:
+   * DUE when `when <= elapsed`, else `level * SLOTS + slot` per the placement rule.
+   */
+  private listOf(when: number): number {
+    if (when <= this.now) return DUE
+    // when < 2^44 here, so the truncations below are exact floors.
+    const hi = ((when * TWO_POW_NEG_32) | 0) ^ this.nowHi
+    const msb =
+      hi !== 0
+        ? WORD_BITS + WORD_MASK - Math.clz32(hi)
+        : WORD_MASK - Math.clz32(((when | 0) ^ this.nowLo) | (SLOTS - 1))
+    const level = LEVEL_OF_MSB[msb]
+    return level * SLOTS + ((when * INV_WIDTH[level]) & (SLOTS - 1))
+  }
+
+  /** Appends `index` (not in any list) at the tail of `list` and marks the list occupied. */
+  private append(list: number, index: number): void {
+    const tail = this.tails[list]
+    this.nexts[index] = NIL
+    this.prevs[index] = tail
+    if (tail === NIL) {
+      this.heads[list] = index
+      this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
+    } else {
+      this.nexts[tail] = index
+    }
+    this.tails[list] = index
+  }
+
+  /** Removes armed `index` from the list its (elapsed, when) places it in. Leaves `count` alone. */
+  private unlink(index: number): void {
+    const list = this.listOf(this.whens[index])
+    const prev = this.prevs[index]
+    const next = this.nexts[index]
+    if (prev === NIL) this.heads[list] = next
+    else this.nexts[prev] = next
+    if (next === NIL) this.tails[list] = prev
+    else this.prevs[next] = prev
+    if (prev === NIL && next === NIL) this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    this.prevs[index] = UNLINKED
+    // Only an entry of the due list can be `drainLast`: the drain then stops at its predecessor.
+    if (index === this.drainLast) this.drainLast = prev
+  }
+
+  /**
+   * The start tick of the earliest occupied slot (ignoring the due list), or -1 if every slot is
+   * empty; sets `foundList` to that slot's list. Scans from level 0: the lowest occupied level
+   * holds the earliest slot.
+   */
+  private nextSlotTick(): number {
+    const occupied = this.occupied
+    const now = this.now
+    for (let level = 0; level < LEVELS; level++) {
+      const lo = occupied[2 * level]
+      const hi = occupied[2 * level + 1]
+      if ((lo | hi) === 0) continue
+      // First occupied slot at or after the slot `now` is in (by the invariant, strictly after).
+      const current = (now * INV_WIDTH[level]) & (SLOTS - 1)
+      let slot: number
+      if (current < WORD_BITS) {
+        const masked = lo & (-1 << current)
+        if (masked !== 0) slot = ctz32(masked)
+        else if (hi !== 0) slot = WORD_BITS + ctz32(hi)
+        else continue // unreachable while the invariant holds
+      } else {
+        const masked = hi & (-1 << (current - WORD_BITS))
+        if (masked !== 0) slot = WORD_BITS + ctz32(masked)
+        else continue // unreachable while the invariant holds
+      }
+      this.foundList = level * SLOTS + slot
+      return now - (now % WIDTH[level + 1]) + slot * WIDTH[level]
+    }
+    return -1
+  }
+
+  /** Empties slot list `list`, sets elapsed to `tick` (its start) and re-inserts its entries. */
+  private cascade(list: number, tick: number): void {
+    let index = this.heads[list]
+    this.heads[list] = NIL
+    this.tails[list] = NIL
+    this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    this.setNow(tick)
+    const nexts = this.nexts
+    const whens = this.whens
+    while (index !== NIL) {
+      const next = nexts[index]
+      this.append(this.listOf(whens[index]), index)
+      index = next
+    }
+  }
+
+  /** Grows the per-index arrays by doubling until `index` fits (index <= MAX_INDEX). */
+  private grow(index: number): void {
+    let capacity = this.capacity
+    while (capacity <= index) capacity *= 2
+    const whens = new Float64Array(capacity)
+    const gens = new Int32Array(capacity)
+    const nexts = new Int32Array(capacity)
+    const prevs = new Int32Array(capacity).fill(UNLINKED)
+    whens.set(this.whens)
+    gens.set(this.gens)
+    nexts.set(this.nexts)
+    prevs.set(this.prevs)
+    this.whens = whens
+    this.gens = gens
+    this.nexts = nexts
+    this.prevs = prevs
+    this.capacity = capacity
+  }
+}
