@@ -159,6 +159,13 @@ impl NativeWheel {
     self.driver.shutdown();
   }
 
+  /// The deadline tick of timer `index` in the wheel, or `null` if it is not armed there, for
+  /// tests and diagnostics (commands still in the ring are not seen).
+  #[napi]
+  pub fn deadline(&self, index: u32) -> Option<f64> {
+    self.driver.deadline(index).map(|tick| tick as f64)
+  }
+
   /// Timers armed in the wheel and protocol errors seen, for tests and diagnostics.
   #[napi]
   pub fn stats(&self) -> HashMap<String, f64> {

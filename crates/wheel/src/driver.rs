@@ -224,6 +224,12 @@ impl<N: Notify> Driver<N> {
     }
   }
 
+  /// The deadline tick timer `index` is armed at in the wheel (commands still in the ring are
+  /// not seen), or `None`.
+  pub fn deadline(&self, index: u32) -> Option<u64> {
+    lock(&self.core).wheel.when(index)
+  }
+
   /// Stops the wheel thread and waits for it to exit. Idempotent; pending timers are dropped
   /// (never delivered). Must not be called from the wheel thread itself.
   pub fn shutdown(&self) {

@@ -1,0 +1,209 @@
+// What only a whole process shows: uncaught exceptions, exit, worker threads. Each test runs a
+// small script against the built package in a child process, once per engine.
+
+import { describe, expect, test } from 'vitest'
+import { engines, entry, runChild } from './helpers.ts'
+
+describe.each(engines)('process behaviour on the %s engine', (kind) => {
+  test('the package reports the engine it runs', async () => {
+    const r = await runChild(kind, `console.log(afterfunc.backend)`)
+    expect(r.stdout.trim()).toBe(kind)
+  })
+
+  describe('8. a throwing callback', () => {
+    test('surfaces as uncaughtException and loses no other timer', async () => {
+      const r = await runChild(
+        kind,
+        `
+        const { time } = afterfunc
+        const seen = []
+        process.on('uncaughtException', (err, origin) => seen.push(origin + ':' + err.message))
+        const ran = []
+        for (let i = 0; i < 2000; i++) {
+          time.afterFunc(5, () => {
+            ran.push(i)
+            if (i === 3 || i === 1000) throw new Error('boom' + i)
+          })
+        }
+        time.afterFunc(6, () => ran.push('later'))
+        process.on('exit', () => {
+          const ok = ran.length === 2001 && ran.slice(0, 2000).every((v, i) => v === i) && ran[2000] === 'later'
+          console.log(JSON.stringify({ seen, ok, n: ran.length }))
+        })
+        `,
+      )
+      expect(r.code).toBe(0)
+      const out = JSON.parse(r.stdout.trim())
+      expect(out.seen).toEqual(['uncaughtException:boom3', 'uncaughtException:boom1000'])
+      expect(out.ok).toBe(true)
+    })
+
+    test('without a handler it ends the process like a throwing setTimeout callback', async () => {
+      const ours = await runChild(kind, `afterfunc.time.afterFunc(1, () => { throw new Error('boom-from-callback') })`)
+      const node = await runChild(kind, `setTimeout(() => { throw new Error('boom-from-callback') }, 1)`)
+      expect(ours.code).toBe(node.code)
+      expect(ours.code).toBe(1)
+      expect(ours.stderr).toContain('Error: boom-from-callback')
+    })
+
+    test('the rest of the batch runs no later than the next turn', async () => {
+      const r = await runChild(
+        kind,
+        `
+        const { time } = afterfunc
+        let ranAfter = 0
+        const atNextTurn = []
+        process.on('uncaughtException', () => {
+          setImmediate(() => atNextTurn.push(ranAfter))
+        })
+        process.on('exit', () => console.log(JSON.stringify({ ranAfter, atNextTurn })))
+        time.afterFunc(2, () => { throw new Error('x') })
+        for (let i = 0; i < 10; i++) time.afterFunc(2, () => ranAfter++)
+        `,
+      )
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout.trim())).toEqual({ ranAfter: 10, atNextTurn: [10] })
+    })
+  })
+
+  describe('9. process lifetime', () => {
+    test('a pending timer keeps the process alive until it fires', async () => {
+      const r = await runChild(kind, `afterfunc.time.afterFunc(150, () => console.log('fired'))`)
+      expect(r.code).toBe(0)
+      expect(r.stdout.trim()).toBe('fired')
+      expect(r.ms).toBeGreaterThanOrEqual(150)
+    })
+
+    test('an unref\'d timer lets the process exit promptly', async () => {
+      const r = await runChild(kind, `afterfunc.time.afterFunc(60_000, () => console.log('fired')).unref(); console.log('ok')`)
+      expect(r.code).toBe(0)
+      expect(r.stdout.trim()).toBe('ok')
+      expect(r.ms).toBeLessThan(10_000)
+    })
+
+    test('a million pending unref\'d timers let the process exit promptly', async () => {
+      const r = await runChild(
+        kind,
+        `const { time } = afterfunc; for (let i = 0; i < 1e6; i++) time.afterFunc(1000 + i, () => {}).unref(); console.log('armed')`,
+      )
+      expect(r.code).toBe(0)
+      expect(r.stdout.trim()).toBe('armed')
+    })
+
+    test('unref then ref keeps it alive again', async () => {
+      const r = await runChild(kind, `afterfunc.time.afterFunc(100, () => console.log('fired')).unref().ref()`)
+      expect(r.stdout.trim()).toBe('fired')
+    })
+
+    test('with nothing pending the process exits promptly', async () => {
+      const r = await runChild(
+        kind,
+        `const { time } = afterfunc
+         time.afterFunc(60_000, () => {}).stop()
+         time.afterFunc(1, () => console.log('fired'))`,
+      )
+      expect(r.code).toBe(0)
+      expect(r.stdout.trim()).toBe('fired')
+      expect(r.ms).toBeLessThan(10_000)
+    })
+
+    test('process.exit() with pending timers never crashes, 20 times', async () => {
+      const runs = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          runChild(
+            kind,
+            `const { time } = afterfunc
+             for (let i = 0; i < 10000; i++) time.afterFunc(i % 50, () => {})
+             setTimeout(() => process.exit(7), ${i % 5})`,
+          ),
+        ),
+      )
+      for (const r of runs) {
+        expect(r.signal).toBeNull()
+        expect(r.code).toBe(7)
+        expect(r.stderr).toBe('')
+      }
+    })
+  })
+
+  describe('11. worker threads', () => {
+    test('each worker has its own timers, and terminating one with pending timers is safe', async () => {
+      const r = await runChild(
+        kind,
+        `
+        const { Worker } = require('node:worker_threads')
+        const code = \`
+          const { parentPort, workerData } = require('node:worker_threads')
+          const { time, backend } = require(${JSON.stringify(entry)})
+          for (let i = 0; i < 100000; i++) time.afterFunc(60000 + i, () => {})
+          const order = []
+          time.afterFunc(20, () => order.push(workerData + ':b'))
+          time.afterFunc(10, () => order.push(workerData + ':a'))
+          time.afterFunc(30, () => parentPort.postMessage({ backend, order }))
+        \`
+        const results = []
+        let left = 4
+        for (let w = 0; w < 4; w++) {
+          const worker = new Worker(code, { eval: true, workerData: w })
+          worker.on('message', (m) => { results.push(m); worker.terminate() })
+          worker.on('error', (e) => { console.error(e); process.exitCode = 3 })
+          worker.on('exit', () => { if (--left === 0) console.log(JSON.stringify(results)) })
+        }
+        `,
+      )
+      expect(r.code).toBe(0)
+      const results = JSON.parse(r.stdout.trim())
+      expect(results).toHaveLength(4)
+      for (const m of results) {
+        expect(m.backend).toBe(kind)
+        const w = m.order[0].split(':')[0]
+        expect(m.order).toEqual([`${w}:a`, `${w}:b`])
+      }
+    })
+
+    test('creating and terminating workers with pending timers 40 times neither crashes nor grows', async () => {
+      const r = await runChild(
+        kind,
+        `
+        const { Worker } = require('node:worker_threads')
+        const code = \`
+          const { parentPort } = require('node:worker_threads')
+          const { time } = require(${JSON.stringify(entry)})
+          for (let i = 0; i < 20000; i++) time.afterFunc(1 + (i % 5000), () => {})
+          parentPort.postMessage('armed')
+        \`
+        async function once() {
+          const worker = new Worker(code, { eval: true })
+          await new Promise((resolve) => worker.once('message', resolve))
+          await worker.terminate()
+        }
+        ;(async () => {
+          for (let i = 0; i < 10; i++) await once()
+          global.gc?.()
+          const base = process.memoryUsage().rss
+          for (let i = 0; i < 30; i++) await once()
+          const grown = process.memoryUsage().rss - base
+          console.log(JSON.stringify({ grownMB: grown / 2 ** 20 }))
+        })()
+        `,
+        60_000,
+      )
+      expect(r.signal).toBeNull()
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout.trim()).grownMB).toBeLessThan(64)
+    })
+  })
+})
+
+test('AFTERFUNC_BACKEND rejects unknown values with a clear error', async () => {
+  const r = await runChild('js', `0`)
+  expect(r.code).toBe(0)
+  const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const { execFile } = require('node:child_process') as typeof import('node:child_process')
+    execFile(process.execPath, ['-e', `require(${JSON.stringify(entry)})`], { env: { ...process.env, AFTERFUNC_BACKEND: 'nativ' } }, (error, _o, stderr) =>
+      resolve({ code: error ? (error.code as number) : 0, stderr }),
+    )
+  })
+  expect(bad.code).toBe(1)
+  expect(bad.stderr).toContain(`AFTERFUNC_BACKEND must be 'native', 'js' or unset, got "nativ"`)
+})

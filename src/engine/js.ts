@@ -1,0 +1,151 @@
+/**
+ * The TypeScript engine: the same timing wheel as the Rust engine (`./wheel.ts` mirrors
+ * `crates/wheel/src/wheel`), run on the event loop.
+ *
+ * It consumes the command ring synchronously whenever the scheduler publishes a batch, and
+ * keeps exactly one Node timer, armed for the wheel's next expiration (never more than
+ * 2^31-1 ms ahead, Node's limit; a longer wait is re-armed in steps). The Node timer may fire
+ * up to a millisecond early on the `performance.now()` clock; the wheel is polled with the
+ * current tick, so nothing is reported early, and the Node timer is simply armed again.
+ *
+ * Cost: arm and cancel are the wheel's O(1) plus reading the command; the Node timer is
+ * re-armed only when the earliest deadline moves earlier, so a steady stream of timers with
+ * later deadlines costs no Node timer operations at all.
+ */
+
+import {
+  CMD_ARM_AFTER,
+  CMD_BASE,
+  CMD_BYTES,
+  CMD_CANCEL,
+  CMD_KIND_BITS,
+  CMD_KIND_MASK,
+  CTRL_BYTES,
+  CTRL_HEAD,
+  CTRL_TAIL,
+  GEN_MASK,
+  RING_CAPACITY,
+  TICKS_PER_MS,
+} from '../constants'
+import type { Deliver, Engine, EngineFactory } from './types'
+import { Wheel } from './wheel'
+
+const RING_MASK = RING_CAPACITY - 1
+const RING_I32 = CTRL_BYTES / 4
+const RING_F64 = CTRL_BYTES / 8
+const CMD_I32 = CMD_BYTES / 4
+const CMD_F64 = CMD_BYTES / 8
+/** Longest delay Node's setTimeout honours. */
+const MAX_NODE_DELAY = 2 ** 31 - 1
+
+class JsEngine implements Engine {
+  readonly kind = 'js' as const
+  readonly i32: Int32Array
+  readonly f64: Float64Array
+  private readonly deliver: Deliver
+  private readonly now: () => number
+  private readonly wheel: Wheel
+  private base = 0
+  private timer: NodeJS.Timeout | undefined
+  /** JavaScript time (ms) the Node timer is armed for; Infinity when none is. */
+  private timerAt = Infinity
+  private refd = false
+  private closed = false
+
+  constructor(deliver: Deliver, now: () => number) {
+    const memory = new ArrayBuffer(CTRL_BYTES + RING_CAPACITY * CMD_BYTES)
+    this.i32 = new Int32Array(memory)
+    this.f64 = new Float64Array(memory)
+    this.deliver = deliver
+    this.now = now
+    this.wheel = new Wheel(Math.floor(now() * TICKS_PER_MS))
+  }
+
+  published(_earliest: number): void {
+    this.consume()
+    this.schedule()
+  }
+
+  makeRoom(): void {
+    this.consume()
+  }
+
+  setRef(on: boolean): void {
+    this.refd = on
+    if (this.timer !== undefined) {
+      if (on) this.timer.ref()
+      else this.timer.unref()
+    }
+  }
+
+  deadlineOf(index: number): number | undefined {
+    return this.wheel.when(index)
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = Infinity
+  }
+
+  /** Applies every published command to the wheel. */
+  private consume(): void {
+    const i32 = this.i32
+    const f64 = this.f64
+    const wheel = this.wheel
+    const tail = Atomics.load(i32, CTRL_TAIL)
+    let head = Atomics.load(i32, CTRL_HEAD)
+    while (head !== tail) {
+      const slot = head & RING_MASK
+      const w = RING_I32 + slot * CMD_I32
+      const word0 = i32[w]!
+      const index = i32[w + 1]!
+      const value = f64[RING_F64 + slot * CMD_F64 + 1]!
+      switch (word0 & CMD_KIND_MASK) {
+        case CMD_BASE:
+          this.base = value
+          break
+        case CMD_ARM_AFTER:
+          wheel.arm(index, (word0 >>> CMD_KIND_BITS) & GEN_MASK, Math.ceil((this.base + value) * TICKS_PER_MS))
+          break
+        case CMD_CANCEL:
+          wheel.cancel(index, (word0 >>> CMD_KIND_BITS) & GEN_MASK)
+          break
+        default:
+          throw new Error(`afterfunc: corrupt command ${word0} in the ring`)
+      }
+      head = (head + 1) | 0
+    }
+    Atomics.store(i32, CTRL_HEAD, head)
+  }
+
+  /** Makes sure the Node timer fires no later than the wheel's next expiration. */
+  private schedule(): void {
+    if (this.closed) return
+    const next = this.wheel.nextExpiration()
+    if (next === undefined) return
+    const at = next / TICKS_PER_MS
+    if (at >= this.timerAt) return
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    const wait = Math.min(Math.max(0, Math.ceil(at - this.now())), MAX_NODE_DELAY)
+    this.timer = setTimeout(this.onTimer, wait)
+    if (!this.refd) this.timer.unref()
+    this.timerAt = wait === MAX_NODE_DELAY ? this.now() + wait : at
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined
+    this.timerAt = Infinity
+    const nowTick = Math.floor(this.now() * TICKS_PER_MS)
+    const out: number[] = []
+    this.wheel.poll(nowTick, (index, gen) => {
+      out.push(index, gen)
+    })
+    this.schedule()
+    if (out.length > 0) this.deliver(Uint32Array.from(out), nowTick)
+  }
+}
+
+/** Creates the TypeScript engine. */
+export const createJsEngine: EngineFactory = (deliver, now) => new JsEngine(deliver, now)

@@ -1,0 +1,45 @@
+/**
+ * The engine interface: what the scheduler (`src/scheduler.ts`) needs from a wheel, whether it
+ * runs on its own thread in Rust (`native.ts`) or on the event loop in TypeScript (`js.ts`).
+ *
+ * The scheduler writes commands into the ring the engine exposes (layout in `constants.ts`),
+ * publishes them by storing `CTRL_TAIL`, and tells the engine with {@link Engine.published}.
+ * The engine applies them in order, expires due timers, and hands every batch of expired
+ * `index, generation` pairs to the {@link Deliver} function it was created with, on the
+ * JavaScript thread, never from inside one of its own methods.
+ */
+
+/** Which engine runs: the Rust wheel thread or the TypeScript wheel on the event loop. */
+export type EngineKind = 'native' | 'js'
+
+/**
+ * Receives expired timers: `ids` holds `index, generation` pairs in expiry order (deadline,
+ * then arming order); every one of them was due at or before tick `nowTick`.
+ */
+export type Deliver = (ids: Uint32Array, nowTick: number) => void
+
+/** A wheel the scheduler drives through the shared command ring. */
+export interface Engine {
+  /** Which engine this is. */
+  readonly kind: EngineKind
+  /** Int32 view of the control block and command ring. */
+  readonly i32: Int32Array
+  /** Float64 view of the same memory. */
+  readonly f64: Float64Array
+  /**
+   * Commands up to the stored `CTRL_TAIL` are published; `earliest` is the earliest deadline
+   * (JavaScript ms) among them, `Infinity` if they arm nothing. Never delivers synchronously.
+   */
+  published(earliest: number): void
+  /** The ring is full: apply every published command now. Never delivers synchronously. */
+  makeRoom(): void
+  /** Whether pending timers keep the process alive. */
+  setRef(on: boolean): void
+  /** The deadline tick armed for slot `index` (commands not yet applied are not seen), for diagnostics. */
+  deadlineOf(index: number): number | undefined
+  /** Stops the engine; pending timers are dropped. Idempotent. */
+  close(): void
+}
+
+/** Creates an engine that delivers to `deliver`, on the clock `now` (ms). */
+export type EngineFactory = (deliver: Deliver, now: () => number) => Engine

@@ -1,0 +1,42 @@
+/** Argument checks shared by the public API: each throws at the call that received bad input. */
+
+import { MAX_DURATION_MS } from './constants'
+
+/** A short description of a value for error messages: its type, and the value if primitive. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined'
+    case 'string':
+      return `a string (${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)})`
+    case 'bigint':
+      return `a bigint (${value}n)`
+    case 'symbol':
+      return `a symbol (${String(value)})`
+    case 'function':
+      return 'a function'
+    case 'object':
+      return Array.isArray(value) ? 'an array' : 'an object'
+    default:
+      return `${typeof value} ${String(value)}`
+  }
+}
+
+/**
+ * Checks a duration in milliseconds and clamps it for the engine: a TypeError for anything but
+ * a number and for NaN; zero for negative values and -0; MAX_DURATION_MS (Go's largest
+ * Duration, about 292 years) for longer ones, Infinity included.
+ */
+export function toDelay(d: unknown, where: string): number {
+  if (typeof d !== 'number') {
+    throw new TypeError(`${where}: the duration must be a number of milliseconds, got ${describe(d)}`)
+  }
+  if (d !== d) throw new TypeError(`${where}: the duration must be a number of milliseconds, got NaN`)
+  return d > 0 ? (d < MAX_DURATION_MS ? d : MAX_DURATION_MS) : 0
+}
+
+/** Checks that `f` is a function. */
+export function checkFunction(f: unknown, where: string): asserts f is () => void {
+  if (typeof f !== 'function') throw new TypeError(`${where}: the callback must be a function, got ${describe(f)}`)
+}

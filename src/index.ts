@@ -1,0 +1,11 @@
+/**
+ * The package entry point: the runtime of this JavaScript environment (the main thread or a
+ * worker), on the engine {@link selectEngine} picks. The API is documented in `index.d.ts`.
+ */
+
+import { createRuntime, selectEngine } from './runtime'
+
+const runtime = createRuntime(selectEngine())
+
+export const backend = runtime.backend
+export const time = runtime.time

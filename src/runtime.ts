@@ -1,0 +1,83 @@
+/**
+ * A runtime: one scheduler on one engine, and the public namespaces built on it. The package
+ * exports one runtime (chosen by {@link selectEngine}); tests create one per engine, so a
+ * single test suite runs against both.
+ */
+
+import type { time as TimeApi } from '../index'
+import { loadBinding, nativeEngineFactory } from './engine/native'
+import { createJsEngine } from './engine/js'
+import type { EngineFactory, EngineKind } from './engine/types'
+import { Scheduler } from './scheduler'
+import { createTime } from './time'
+
+/** Everything built on one engine. */
+export interface Runtime {
+  /** Which engine runs. */
+  readonly backend: EngineKind
+  /** The `time` namespace. */
+  readonly time: typeof TimeApi
+  /** The scheduler, for tests and diagnostics. */
+  readonly scheduler: Scheduler
+  /** Stops the engine (and, for the native one, its thread); pending timers never run. */
+  close(): void
+}
+
+/** The clock every deadline is measured on. */
+export const monotonicNow = (): number => performance.now()
+
+/** Returns the factory for `kind`, or throws if the native binary cannot load. */
+export function engineFactory(kind: EngineKind): EngineFactory {
+  if (kind === 'js') return createJsEngine
+  const loaded = loadBinding()
+  if ('error' in loaded) {
+    throw new Error(`afterfunc: the native engine cannot load: ${String(loaded.error)}`, { cause: loaded.error })
+  }
+  return nativeEngineFactory(loaded.binding)
+}
+
+/** Creates an independent runtime on the engine `kind`. */
+export function createRuntime(kind: EngineKind, now: () => number = monotonicNow): Runtime {
+  const scheduler = new Scheduler(kind, engineFactory(kind), now)
+  return {
+    backend: kind,
+    time: createTime(scheduler),
+    scheduler,
+    close: () => scheduler.close(),
+  }
+}
+
+let warned = false
+
+/**
+ * Chooses the engine of the package's runtime from `AFTERFUNC_BACKEND`:
+ * `js` forces the TypeScript engine; `native` requires the native one (throws if it cannot
+ * load); unset or empty uses the native engine when its binary loads and the TypeScript
+ * engine otherwise, warning once if a binary was found but failed to load. Any other value
+ * throws.
+ */
+export function selectEngine(setting: string | undefined = process.env['AFTERFUNC_BACKEND']): EngineKind {
+  if (setting === 'js') return 'js'
+  if (setting === 'native') {
+    engineFactory('native')
+    return 'native'
+  }
+  if (setting !== undefined && setting !== '') {
+    throw new Error(`afterfunc: AFTERFUNC_BACKEND must be 'native', 'js' or unset, got ${JSON.stringify(setting)}`)
+  }
+  const loaded = loadBinding()
+  if ('binding' in loaded) return 'native'
+  if (!warned && !isNotFound(loaded.error)) {
+    warned = true
+    process.emitWarning(`afterfunc: the native engine failed to load, using the TypeScript engine: ${String(loaded.error)}`, {
+      code: 'AFTERFUNC_NATIVE_UNAVAILABLE',
+    })
+  }
+  return 'js'
+}
+
+/** Whether a load error means "no binary for this platform" (expected) rather than a broken one. */
+function isNotFound(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error)
+  return /Cannot find (native binding|module)/.test(message)
+}

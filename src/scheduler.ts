@@ -1,0 +1,397 @@
+/**
+ * The scheduler: the JavaScript half of every timer, shared by both engines.
+ *
+ * HOW
+ *
+ * ```text
+ *  time.afterFunc / Timer.stop / Timer.reset            (JavaScript thread)
+ *        |  O(1): a slot in `timers`, a generation bump, a 16-byte command
+ *        v
+ *  command ring  [BASE t][ARM i g d][CANCEL i g][ARM ...]   (memory shared with the engine)
+ *        |  published once per turn of the event loop (a microtask), or every half ring
+ *        v
+ *  engine: Rust wheel thread (native) or TypeScript wheel (js)
+ *        |  one batch of (index, generation) pairs per tick that has expirations
+ *        v
+ *  deliver: check generation and slot, free the slot, call f  (JavaScript thread)
+ * ```
+ *
+ * WHY
+ *
+ * - The hot path never crosses into native code and never reads the clock. A command records
+ *   the delay, not the deadline; the batch starts with a BASE command whose time is read once,
+ *   when the batch is published, after every command in it was made. A deadline computed from
+ *   that later reading is never early (the rule Node's setTimeout breaks by using the loop's
+ *   cached time); it is late by at most the rest of the current turn.
+ * - State that answers `stop()` and `reset()` lives here, so neither waits for the engine:
+ *   a timer is active iff `timers[index] === timer`. Freed slots hold the next free index
+ *   (an intrusive free list), so the table is also the allocator.
+ * - Each arming gets a new generation (`gens[index]`, GEN_BITS wide). A delivered pair whose
+ *   generation is not the current one is stale (the timer was stopped, reset or its slot
+ *   reused while the expiry was on its way) and is dropped. So `stop()` returning true means
+ *   `f` will not run, even if the engine already expired it.
+ * - Pending timers are held by `timers`, so an unreachable `Timer` still fires; once it fires
+ *   or is stopped its slot forgets it, so its closure can be collected.
+ * - Expired timers run in the order the engine reports them (deadline, then arming order). A
+ *   batch runs for at most SLICE_MS of wall time; the rest continues in a `setImmediate`, so
+ *   a storm of expirations cannot starve I/O. A callback that throws rethrows to the engine's
+ *   caller (an `uncaughtException`, as from setTimeout); the rest of its batch continues in
+ *   a `setImmediate` too, so nothing is lost or held back past the next turn.
+ *
+ * COST
+ *
+ * arm, stop, reset, ref, unref: O(1), no native call, no clock read, one allocation for a new
+ * Timer object. Publishing: one clock read, one `Atomics.store` and one promise reaction per
+ * turn that armed or stopped something. Delivery: O(1) per expired timer plus the callback.
+ */
+
+import {
+  CMD_ARM_AFTER,
+  CMD_BASE,
+  CMD_BYTES,
+  CMD_CANCEL,
+  CMD_KIND_BITS,
+  CTRL_BYTES,
+  CTRL_HEAD,
+  CTRL_TAIL,
+  GEN_MASK,
+  MAX_INDEX,
+  RING_CAPACITY,
+  TICKS_PER_MS,
+} from './constants'
+import type { Engine, EngineFactory, EngineKind } from './engine/types'
+
+/**
+ * What the scheduler keeps per timer object. `_k` packs the slot index (`_k >> 1`, the last
+ * slot the timer was armed in) with the {@link UNREF} bit; `_f` is the callback.
+ */
+export interface Schedulable {
+  _k: number
+  _f: () => void
+}
+
+/** Bit of `Schedulable._k` set when the timer does not keep the process alive. */
+export const UNREF = 1
+
+/** Longest a batch of callbacks runs before yielding to the event loop, in ms. */
+export const SLICE_MS = 8
+
+const RING_MASK = RING_CAPACITY - 1
+const RING_I32 = CTRL_BYTES / 4
+const RING_F64 = CTRL_BYTES / 8
+const CMD_I32 = CMD_BYTES / 4
+const CMD_F64 = CMD_BYTES / 8
+/** A batch is published early once it holds this many commands, so the engine can start. */
+const BATCH_MAX = RING_CAPACITY / 2
+/** Free slots kept in reserve: a batch's BASE plus its first command always fit. */
+const RESERVE = 2
+const NO_SLOT = -1
+const INITIAL_SLOTS = 1024
+
+const resolved = Promise.resolve()
+
+/** Remaining work of a batch that was cut short. */
+interface Pending {
+  ids: Uint32Array
+  from: number
+  nowTick: number
+}
+
+/** Pending timers of one engine, with the commands that maintain them. */
+export class Scheduler {
+  /** Which engine runs the wheel. */
+  readonly kind: EngineKind
+  private readonly factory: EngineFactory
+  private readonly now: () => number
+  private engine: Engine | undefined
+  private i32: Int32Array = new Int32Array(0)
+  private f64: Float64Array = new Float64Array(0)
+
+  /** Active timer at each slot, or the next free slot (a number) for a free one. */
+  private readonly timers: (Schedulable | number)[] = []
+  private freeHead = NO_SLOT
+  /** Generation of the current arming of each slot. */
+  private gens = new Int32Array(INITIAL_SLOTS)
+  /** Active timers that keep the process alive. */
+  private refCount = 0
+  private engineRef = false
+  private refDirty = false
+
+  /** Sequence number of the next command (wrapping int32). */
+  private tail = 0
+  /** `tail` at which `room()` must run before writing. */
+  private limit = 0
+  /** Last consumer position read from the ring. */
+  private head = 0
+  private batchOpen = false
+  /** Sequence number of the open batch's BASE command. */
+  private batchStart = 0
+  /** Smallest delay armed in the open batch. */
+  private batchMinDelay = Infinity
+  private flushScheduled = false
+
+  private readonly backlog: Pending[] = []
+  private backlogScheduled = false
+
+  constructor(kind: EngineKind, factory: EngineFactory, now: () => number) {
+    this.kind = kind
+    this.factory = factory
+    this.now = now
+  }
+
+  /** Number of active timers (armed and not yet delivered or stopped). */
+  get active(): number {
+    let n = 0
+    for (const t of this.timers) if (typeof t !== 'number') n++
+    return n
+  }
+
+  /** Number of active timers that keep the process alive. */
+  get refs(): number {
+    return this.refCount
+  }
+
+  /** Size of the slot table: the most timers that were active at once. */
+  get slots(): number {
+    return this.timers.length
+  }
+
+  /** The deadline tick the engine holds for slot `index`, for diagnostics; undefined if none. */
+  deadlineOf(index: number): number | undefined {
+    return this.engine?.deadlineOf(index)
+  }
+
+  /** Arms an inactive timer to run `delay` ms from now (`delay` already validated and clamped). */
+  arm(t: Schedulable, delay: number): void {
+    let index = this.freeHead
+    if (index === NO_SLOT) {
+      index = this.timers.length
+      if (index > MAX_INDEX) throw new RangeError(`afterfunc: more than ${MAX_INDEX + 1} pending timers`)
+      if (index === this.gens.length) this.growGens()
+      this.timers.push(t)
+    } else {
+      this.freeHead = this.timers[index] as number
+      this.timers[index] = t
+    }
+    const k = (index << 1) | (t._k & UNREF)
+    t._k = k
+    if ((k & UNREF) === 0 && this.refCount++ === 0) this.markRefDirty()
+    this.armSlot(index, delay)
+  }
+
+  /** Stops `t`; true iff it was active (so this call prevented the run). */
+  stop(t: Schedulable): boolean {
+    const k = t._k
+    const index = k >> 1
+    if (this.timers[index] !== t) return false
+    this.timers[index] = this.freeHead
+    this.freeHead = index
+    if ((k & UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
+    this.command(CMD_CANCEL | (this.gens[index]! << CMD_KIND_BITS), index, 0)
+    return true
+  }
+
+  /** Re-arms `t` to run `delay` ms from now; true iff it was active. */
+  reset(t: Schedulable, delay: number): boolean {
+    const index = t._k >> 1
+    if (this.timers[index] === t) {
+      this.armSlot(index, delay)
+      return true
+    }
+    this.arm(t, delay)
+    return false
+  }
+
+  /** Makes `t` keep the process alive while it is active (the default). */
+  ref(t: Schedulable): void {
+    const k = t._k
+    if ((k & UNREF) === 0) return
+    t._k = k & ~UNREF
+    if (this.timers[k >> 1] === t && this.refCount++ === 0) this.markRefDirty()
+  }
+
+  /** Lets the process exit while `t` is active. */
+  unref(t: Schedulable): void {
+    const k = t._k
+    if ((k & UNREF) !== 0) return
+    t._k = k | UNREF
+    if (this.timers[k >> 1] === t && --this.refCount === 0) this.markRefDirty()
+  }
+
+  /** Stops the engine; pending timers never run. Idempotent. */
+  close(): void {
+    this.engine?.close()
+  }
+
+  private armSlot(index: number, delay: number): void {
+    const gen = (this.gens[index]! + 1) & GEN_MASK
+    this.gens[index] = gen
+    if (delay < this.batchMinDelay) this.batchMinDelay = delay
+    this.command(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index, delay)
+  }
+
+  private command(word0: number, index: number, value: number): void {
+    if (this.tail === this.limit) this.room()
+    if (!this.batchOpen) this.open()
+    this.write(word0, index, value)
+  }
+
+  private write(word0: number, index: number, value: number): void {
+    const slot = this.tail & RING_MASK
+    const w = RING_I32 + slot * CMD_I32
+    this.i32[w] = word0
+    this.i32[w + 1] = index
+    this.f64[RING_F64 + slot * CMD_F64 + 1] = value
+    this.tail = (this.tail + 1) | 0
+  }
+
+  /** Starts a batch with a BASE command whose time is filled in when the batch is published. */
+  private open(): void {
+    this.batchOpen = true
+    this.batchStart = this.tail
+    this.write(CMD_BASE, 0, 0)
+    this.updateLimit()
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      resolved.then(this.flushTask)
+    }
+  }
+
+  /** Slow path of `command`: the engine is not created yet, the batch is large, or the ring is full. */
+  private room(): void {
+    if (this.engine === undefined) {
+      this.engine = this.factory(this.deliver, this.now)
+      this.i32 = this.engine.i32
+      this.f64 = this.engine.f64
+    }
+    if (this.batchOpen && ((this.tail - this.batchStart) | 0) >= BATCH_MAX) this.flush()
+    this.head = Atomics.load(this.i32, CTRL_HEAD)
+    if (((this.tail - this.head) | 0) > RING_CAPACITY - 2 * RESERVE) {
+      this.flush()
+      this.engine.makeRoom()
+      this.head = Atomics.load(this.i32, CTRL_HEAD)
+    }
+    this.updateLimit()
+  }
+
+  private updateLimit(): void {
+    const toFull = RING_CAPACITY - 2 * RESERVE - ((this.tail - this.head) | 0)
+    const toBatchMax = this.batchOpen ? BATCH_MAX - ((this.tail - this.batchStart) | 0) : BATCH_MAX
+    this.limit = (this.tail + Math.max(0, Math.min(toFull, toBatchMax))) | 0
+  }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false
+    this.flush()
+  }
+
+  /** Publishes the open batch and brings the engine's ref state up to date. */
+  private flush(): void {
+    const engine = this.engine
+    if (engine === undefined) return
+    if (this.batchOpen) {
+      const base = this.now()
+      this.f64[RING_F64 + (this.batchStart & RING_MASK) * CMD_F64 + 1] = base
+      this.batchOpen = false
+      Atomics.store(this.i32, CTRL_TAIL, this.tail)
+      const earliest = base + this.batchMinDelay
+      this.batchMinDelay = Infinity
+      this.updateLimit()
+      engine.published(earliest)
+    }
+    if (this.refDirty) {
+      this.refDirty = false
+      const want = this.refCount > 0
+      if (want !== this.engineRef) {
+        this.engineRef = want
+        engine.setRef(want)
+      }
+    }
+  }
+
+  private markRefDirty(): void {
+    this.refDirty = true
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      resolved.then(this.flushTask)
+    }
+  }
+
+  private growGens(): void {
+    const gens = new Int32Array(this.gens.length * 2)
+    gens.set(this.gens)
+    this.gens = gens
+  }
+
+  /** Receives a batch from the engine. */
+  private readonly deliver = (ids: Uint32Array, nowTick: number): void => {
+    if (this.backlog.length > 0) {
+      // Earlier work is still waiting; keep the order.
+      this.backlog.push({ ids, from: 0, nowTick })
+      return
+    }
+    this.run(ids, 0, nowTick)
+  }
+
+  /**
+   * Runs the callbacks of `ids[from..]`. Returns normally when done or when the time slice
+   * is used up (the rest is queued), rethrows what a callback throws (the rest is queued).
+   */
+  private run(ids: Uint32Array, from: number, nowTick: number): void {
+    let now = this.now()
+    if (nowTick > now * TICKS_PER_MS) {
+      // The engine's clock ran ahead of ours: never run early; come back when it is time.
+      this.suspend(ids, from, nowTick, nowTick / TICKS_PER_MS - now)
+      return
+    }
+    const sliceEnd = now + SLICE_MS
+    const timers = this.timers
+    for (let k = from; k < ids.length; k += 2) {
+      const index = ids[k]!
+      if (this.gens[index] !== ids[k + 1]) continue
+      const t = timers[index]
+      if (typeof t !== 'object') continue
+      timers[index] = this.freeHead
+      this.freeHead = index
+      if ((t._k & UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
+      try {
+        t._f()
+      } catch (err) {
+        this.suspend(ids, k + 2, nowTick, 0)
+        throw err
+      }
+      if ((k & 62) === 62 && k + 2 < ids.length) {
+        now = this.now()
+        if (now > sliceEnd) {
+          this.suspend(ids, k + 2, nowTick, 0)
+          return
+        }
+      }
+    }
+  }
+
+  /** Queues the rest of a batch at the front of the backlog and schedules its continuation. */
+  private suspend(ids: Uint32Array, from: number, nowTick: number, waitMs: number): void {
+    const first = this.backlog[0]
+    if (first !== undefined && first.ids === ids) {
+      first.from = from
+    } else if (from < ids.length) {
+      this.backlog.unshift({ ids, from, nowTick })
+    }
+    if (this.backlog.length === 0 || this.backlogScheduled) return
+    this.backlogScheduled = true
+    if (waitMs > 0) setTimeout(this.drainBacklog, Math.ceil(waitMs))
+    else setImmediate(this.drainBacklog)
+  }
+
+  private readonly drainBacklog = (): void => {
+    this.backlogScheduled = false
+    while (this.backlog.length > 0) {
+      const p = this.backlog[0]!
+      this.run(p.ids, p.from, p.nowTick)
+      // `run` either finished the batch, or moved `p.from` on and scheduled a continuation.
+      if (this.backlogScheduled) return
+      this.backlog.shift()
+    }
+  }
+}
