@@ -59,7 +59,7 @@ import {
   RING_CAPACITY,
   TICKS_PER_MS,
 } from './constants'
-import type { Engine, EngineFactory, EngineKind } from './engine/types'
+import type { Engine, EngineFactory, EngineKind, EngineStats } from './engine/types'
 
 /**
  * What the scheduler keeps per timer object. `_k` packs the slot index (`_k >> 1`, the last
@@ -83,7 +83,10 @@ const CMD_I32 = CMD_BYTES / 4
 const CMD_F64 = CMD_BYTES / 8
 /** A batch is published early once it holds this many commands, so the engine can start. */
 const BATCH_MAX = RING_CAPACITY / 2
-/** Free slots kept in reserve: a batch's BASE plus its first command always fit. */
+/**
+ * Slots kept free below the limit: `command` checks the limit once, then may write a batch's
+ * BASE and the command itself, so it can pass the limit by one and must still fit.
+ */
 const RESERVE = 2
 const NO_SLOT = -1
 const INITIAL_SLOTS = 1024
@@ -154,6 +157,11 @@ export class Scheduler {
   /** Size of the slot table: the most timers that were active at once. */
   get slots(): number {
     return this.timers.length
+  }
+
+  /** The engine's counters (zeros before the engine is created), for tests and diagnostics. */
+  engineStats(): EngineStats {
+    return this.engine?.stats() ?? { armed: 0, protocolErrors: 0 }
   }
 
   /** The deadline tick the engine holds for slot `index`, for diagnostics; undefined if none. */
@@ -231,7 +239,7 @@ export class Scheduler {
   }
 
   private command(word0: number, index: number, value: number): void {
-    if (this.tail === this.limit) this.room()
+    if (((this.limit - this.tail) | 0) <= 0) this.room()
     if (!this.batchOpen) this.open()
     this.write(word0, index, value)
   }
@@ -257,7 +265,11 @@ export class Scheduler {
     }
   }
 
-  /** Slow path of `command`: the engine is not created yet, the batch is large, or the ring is full. */
+  /**
+   * Slow path of `command`, run when `tail` reaches `limit`: creates the engine on first use,
+   * publishes a batch that reached BATCH_MAX, and when the ring has no room beyond RESERVE,
+   * publishes everything and has the engine apply it now. Afterwards `limit > tail`.
+   */
   private room(): void {
     if (this.engine === undefined) {
       this.engine = this.factory(this.deliver, this.now)
@@ -266,7 +278,7 @@ export class Scheduler {
     }
     if (this.batchOpen && ((this.tail - this.batchStart) | 0) >= BATCH_MAX) this.flush()
     this.head = Atomics.load(this.i32, CTRL_HEAD)
-    if (((this.tail - this.head) | 0) > RING_CAPACITY - 2 * RESERVE) {
+    if (this.free() <= 0) {
       this.flush()
       this.engine.makeRoom()
       this.head = Atomics.load(this.i32, CTRL_HEAD)
@@ -274,10 +286,14 @@ export class Scheduler {
     this.updateLimit()
   }
 
+  /** Slots that may be written before `room` must run, keeping RESERVE for `command`'s overshoot. */
+  private free(): number {
+    return RING_CAPACITY - RESERVE - ((this.tail - this.head) | 0)
+  }
+
   private updateLimit(): void {
-    const toFull = RING_CAPACITY - 2 * RESERVE - ((this.tail - this.head) | 0)
-    const toBatchMax = this.batchOpen ? BATCH_MAX - ((this.tail - this.batchStart) | 0) : BATCH_MAX
-    this.limit = (this.tail + Math.max(0, Math.min(toFull, toBatchMax))) | 0
+    const batchLeft = this.batchOpen ? BATCH_MAX - ((this.tail - this.batchStart) | 0) : BATCH_MAX
+    this.limit = (this.tail + Math.min(this.free(), batchLeft)) | 0
   }
 
   private readonly flushTask = (): void => {

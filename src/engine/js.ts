@@ -27,7 +27,7 @@ import {
   RING_CAPACITY,
   TICKS_PER_MS,
 } from '../constants'
-import type { Deliver, Engine, EngineFactory } from './types'
+import type { Deliver, Engine, EngineFactory, EngineStats } from './types'
 import { Wheel } from './wheel'
 
 const RING_MASK = RING_CAPACITY - 1
@@ -76,6 +76,10 @@ class JsEngine implements Engine {
       if (on) this.timer.ref()
       else this.timer.unref()
     }
+  }
+
+  stats(): EngineStats {
+    return { armed: this.wheel.size(), protocolErrors: 0 }
   }
 
   deadlineOf(index: number): number | undefined {

@@ -35,10 +35,20 @@ export interface Engine {
   makeRoom(): void
   /** Whether pending timers keep the process alive. */
   setRef(on: boolean): void
+  /** Timers armed in the wheel (commands not yet applied are not counted) and corrupt commands seen. */
+  stats(): EngineStats
   /** The deadline tick armed for slot `index` (commands not yet applied are not seen), for diagnostics. */
   deadlineOf(index: number): number | undefined
   /** Stops the engine; pending timers are dropped. Idempotent. */
   close(): void
+}
+
+/** Counters for tests and diagnostics. */
+export interface EngineStats {
+  /** Timers armed in the wheel. */
+  armed: number
+  /** Commands the engine could not apply (always 0 unless there is a bug). */
+  protocolErrors: number
 }
 
 /** Creates an engine that delivers to `deliver`, on the clock `now` (ms). */
