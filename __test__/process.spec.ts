@@ -207,3 +207,52 @@ test('AFTERFUNC_BACKEND rejects unknown values with a clear error', async () => 
   expect(bad.code).toBe(1)
   expect(bad.stderr).toContain(`AFTERFUNC_BACKEND must be 'native', 'js' or unset, got "nativ"`)
 })
+
+describe('engine selection when the native binary is missing or broken', () => {
+  // A copy of the built package without the native binding beside it.
+  const { cpSync, mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs')
+  const { tmpdir } = require('node:os') as typeof import('node:os')
+  const { dirname, join } = require('node:path') as typeof import('node:path')
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process')
+
+  function packageWithout(binding?: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'afterfunc-fallback-'))
+    cpSync(dirname(entry), join(dir, 'dist'), { recursive: true })
+    if (binding !== undefined) writeFileSync(join(dir, 'binding.js'), binding)
+    return join(dir, 'dist', 'index.js')
+  }
+
+  function run(main: string, backend: string | undefined, script: string) {
+    const env = { ...process.env }
+    delete env['AFTERFUNC_BACKEND']
+    if (backend !== undefined) env['AFTERFUNC_BACKEND'] = backend
+    const r = spawnSync(process.execPath, ['-e', `const afterfunc = require(${JSON.stringify(main)});${script}`], {
+      env,
+      encoding: 'utf8',
+    })
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+  }
+
+  const fire = `afterfunc.time.afterFunc(5, () => console.log(afterfunc.backend + ' fired'))`
+
+  test('without a binary: the TypeScript engine, silently', () => {
+    const main = packageWithout()
+    const r = run(main, undefined, fire)
+    expect(r).toEqual({ code: 0, stdout: 'js fired\n', stderr: '' })
+  })
+
+  test('without a binary, AFTERFUNC_BACKEND=native fails loudly at import', () => {
+    const r = run(packageWithout(), 'native', fire)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('afterfunc: the native engine cannot load')
+  })
+
+  test('with a broken binary: one warning, then the TypeScript engine', () => {
+    const main = packageWithout(`throw new Error('invalid ELF header')`)
+    const r = run(main, undefined, `${fire}; require(${JSON.stringify(main)})`)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toBe('js fired\n')
+    expect(r.stderr.match(/AFTERFUNC_NATIVE_UNAVAILABLE/g)).toHaveLength(1)
+    expect(r.stderr).toContain('invalid ELF header')
+  })
+})
