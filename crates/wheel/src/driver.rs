@@ -6,11 +6,9 @@
 //! * The [`Wheel`] and the batch base time live in `Core`, behind one mutex. Whoever holds
 //!   it is the ring's single consumer: normally the wheel thread; the JavaScript thread only
 //!   in [`Driver::drain_now`], when the ring is full.
-//! * Expired `(index, generation)` pairs go to the outbox, behind its own mutex (never taken
-//!   while calling out). At most one notification is outstanding: the thread calls
-//!   [`Notify::notify`] only when it moves the outbox from "idle" to "scheduled", and
-//!   [`Driver::take_expired`] (on the JavaScript thread) moves it back. So however long
-//!   JavaScript is busy, expirations pile up in one growing batch, never in a queue of calls.
+//! * Expired `(index, generation)` pairs go to the [`Outbox`] (see its protocol): at most one
+//!   notification is outstanding, so however long JavaScript is busy, expirations pile up in
+//!   one growing batch, never in a queue of calls.
 //! * Nothing here calls JavaScript. [`Notify::notify`] must not block (the Node binding queues a
 //!   non-blocking thread-safe-function call).
 //! * Every batch carries `now_tick`, the tick the wheel had reached: every timer in it had
@@ -22,23 +20,24 @@
 //! state = AWAKE
 //! lock core: drain ring, poll(now), next = next_expiration()     (no locks held below)
 //! post expired to the outbox; notify if it was idle
-//! parked_until = next; state = PARKED; if tail moved meanwhile -> loop
+//! announce_park(next): parked_until = next; state = PARKED; if tail moved meanwhile -> loop
 //! park until next (or forever); an unpark from JavaScript ends it early
 //! ```
 //!
 //! The wake-up handshake with JavaScript is described in [`crate::shared`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::Duration;
 
 use crate::clock::{ms_to_tick_ceil, tick_to_ms, Clock};
 use crate::constants::{
   CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE, STATE_CLOSED,
-  STATE_PARKED,
 };
+use crate::outbox::{Expired, Outbox};
 use crate::shared::{Command, SharedMemory};
+use crate::sync::lock;
 use crate::wheel::{TimerId, Wheel};
 
 /// How the wheel thread tells the JavaScript side that a batch is waiting in the outbox.
@@ -95,21 +94,6 @@ impl Core {
   }
 }
 
-struct Outbox {
-  ids: Vec<u32>,
-  now_tick: u64,
-  scheduled: bool,
-}
-
-/// A batch of expired timers, taken by the JavaScript side.
-#[derive(Debug, Default)]
-pub struct Expired {
-  /// `index, generation` pairs in expiry order (deadline, then FIFO).
-  pub ids: Vec<u32>,
-  /// Every timer in `ids` had a deadline tick at or below this one.
-  pub now_tick: u64,
-}
-
 /// Counters for tests and diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stats {
@@ -123,18 +107,12 @@ pub struct Stats {
 pub struct Driver<N: Notify> {
   shared: Arc<SharedMemory>,
   core: Mutex<Core>,
-  outbox: Mutex<Outbox>,
+  outbox: Outbox,
   clock: Clock,
   shutdown: AtomicBool,
   thread: Thread,
   join: Mutex<Option<JoinHandle<()>>>,
   notify: N,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-  // A panic while holding the lock leaves plain data that is still consistent enough to
-  // keep serving or to shut down; never turn it into a second panic.
-  m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl<N: Notify> Driver<N> {
@@ -159,11 +137,7 @@ impl<N: Notify> Driver<N> {
         base_ms: clock.now_ms(),
         protocol_errors: 0,
       }),
-      outbox: Mutex::new(Outbox {
-        ids: Vec::new(),
-        now_tick: 0,
-        scheduled: false,
-      }),
+      outbox: Outbox::new(),
       clock,
       shutdown: AtomicBool::new(false),
       thread: join.thread().clone(),
@@ -207,12 +181,7 @@ impl<N: Notify> Driver<N> {
   /// Takes the waiting batch (possibly empty) and re-enables notification. Called on the
   /// JavaScript thread when a notification arrives.
   pub fn take_expired(&self) -> Expired {
-    let mut out = lock(&self.outbox);
-    out.scheduled = false;
-    Expired {
-      ids: std::mem::take(&mut out.ids),
-      now_tick: out.now_tick,
-    }
+    self.outbox.take()
   }
 
   /// Counters for tests and diagnostics.
@@ -262,22 +231,6 @@ impl<N: Notify> Driver<N> {
     self.shared.set_head(head);
   }
 
-  fn post(&self, expired: &mut Vec<u32>, now_tick: u64) {
-    let notify = {
-      let mut out = lock(&self.outbox);
-      if out.ids.is_empty() {
-        std::mem::swap(&mut out.ids, expired);
-      } else {
-        out.ids.append(expired);
-      }
-      out.now_tick = now_tick;
-      !std::mem::replace(&mut out.scheduled, true)
-    };
-    if notify {
-      self.notify.notify();
-    }
-  }
-
   fn run(&self) {
     let mut expired: Vec<u32> = Vec::new();
     while !self.shutdown.load(Ordering::SeqCst) {
@@ -291,13 +244,11 @@ impl<N: Notify> Driver<N> {
         });
         (core.wheel.next_expiration(), now_tick)
       };
-      if !expired.is_empty() {
-        self.post(&mut expired, now_tick);
+      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick) {
+        self.notify.notify();
       }
       let until_ms = next.map_or(f64::INFINITY, tick_to_ms);
-      self.shared.set_parked_until(until_ms);
-      self.shared.set_state(STATE_PARKED);
-      if self.shared.tail(Ordering::SeqCst) != self.shared.head() || self.shutdown.load(Ordering::SeqCst) {
+      if !self.shared.announce_park(until_ms) || self.shutdown.load(Ordering::SeqCst) {
         continue;
       }
       match next {
@@ -317,7 +268,7 @@ impl<N: Notify> Driver<N> {
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::constants::{CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL};
+  use crate::constants::{CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL, STATE_PARKED};
   use std::sync::Condvar;
   use std::time::Instant;
 

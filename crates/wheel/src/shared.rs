@@ -22,38 +22,112 @@
 //!
 //! # Waking the wheel thread (a Dekker handshake)
 //!
-//! Before it parks, the wheel thread stores its wake-up time, then `STATE_PARKED` (`SeqCst`),
-//! then loads `tail` (`SeqCst`) and does not park if commands arrived. After publishing, the
+//! Before it parks ([`SharedMemory::announce_park`]), the wheel thread stores its wake-up
+//! time, then `STATE_PARKED` (`SeqCst`, then a `SeqCst` fence), then loads `tail` (`SeqCst`)
+//! and does not park if commands arrived. After publishing, the
 //! JavaScript side loads the state (`SeqCst`) and wakes the thread when it is parked and the
 //! new commands need it sooner. In the single total order of these four operations either the
 //! thread sees the new `tail` or JavaScript sees `STATE_PARKED`, so a command can never sit
 //! unseen behind a sleeping thread.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::constants::{
   CMD_BYTES, CMD_KIND_BITS, CMD_KIND_MASK, CTRL_BYTES, CTRL_HEAD, CTRL_PARKED_UNTIL_F64, CTRL_STATE,
-  CTRL_TAIL, GEN_MASK, RING_CAPACITY,
+  CTRL_TAIL, GEN_MASK, RING_CAPACITY, STATE_PARKED,
 };
+use crate::sync::{fence, AtomicU32, AtomicU64};
 
-/// One cache line of the buffer; the buffer is a whole number of them, so it is 64-byte
-/// aligned and its size is a multiple of 64.
-#[repr(C, align(64))]
-struct CacheLine([AtomicU64; 8]);
-
-const CACHE_LINE_BYTES: usize = std::mem::size_of::<CacheLine>();
 /// Total size of the shared buffer in bytes.
 pub const SHARED_BYTES: usize = CTRL_BYTES + RING_CAPACITY * CMD_BYTES;
 const RING_MASK: u32 = RING_CAPACITY as u32 - 1;
 
-const _: () = assert!(CACHE_LINE_BYTES == 64);
-const _: () = assert!(SHARED_BYTES % CACHE_LINE_BYTES == 0);
 const _: () = assert!(RING_CAPACITY.is_power_of_two());
 const _: () = assert!(CMD_BYTES == 16);
 // The control words must fit in the control block, each on its own cache line.
 const _: () = assert!(CTRL_TAIL * 4 / 64 != CTRL_HEAD * 4 / 64);
 const _: () = assert!(CTRL_HEAD * 4 / 64 != CTRL_STATE * 4 / 64);
 const _: () = assert!(CTRL_PARKED_UNTIL_F64 * 8 + 8 <= CTRL_BYTES);
+
+/// The buffer: real memory JavaScript can see.
+#[cfg(not(loom))]
+mod storage {
+  use super::{AtomicU32, AtomicU64, SHARED_BYTES};
+
+  /// One cache line; the buffer is a whole number of them, so it is 64-byte aligned.
+  #[repr(C, align(64))]
+  struct CacheLine([AtomicU64; 8]);
+
+  const CACHE_LINE_BYTES: usize = std::mem::size_of::<CacheLine>();
+  const _: () = assert!(CACHE_LINE_BYTES == 64);
+  const _: () = assert!(SHARED_BYTES % CACHE_LINE_BYTES == 0);
+
+  pub(super) struct Storage {
+    lines: Box<[CacheLine]>,
+  }
+
+  impl Storage {
+    pub(super) fn new() -> Self {
+      let lines = (0..SHARED_BYTES / CACHE_LINE_BYTES)
+        .map(|_| CacheLine(Default::default()))
+        .collect();
+      Storage { lines }
+    }
+
+    pub(super) fn as_ptr(&self) -> *mut u8 {
+      self.lines.as_ptr() as *mut u8
+    }
+
+    pub(super) fn word(&self, word_index: usize) -> &AtomicU32 {
+      assert!(word_index * 4 + 4 <= SHARED_BYTES);
+      // SAFETY: the index is in bounds (asserted), the buffer is 64-byte aligned so every
+      // 4-byte offset is aligned for AtomicU32, the memory lives as long as `self`, and
+      // (module rules) this location is only ever accessed as a 32-bit word.
+      unsafe { &*(self.as_ptr().add(word_index * 4) as *const AtomicU32) }
+    }
+
+    pub(super) fn dword(&self, dword_index: usize) -> &AtomicU64 {
+      assert!(dword_index * 8 + 8 <= SHARED_BYTES);
+      // SAFETY: in bounds (asserted), 8-byte aligned, lives as long as `self`, and this
+      // location is only ever accessed as a 64-bit word.
+      unsafe { &*(self.as_ptr().add(dword_index * 8) as *const AtomicU64) }
+    }
+  }
+}
+
+/// Under loom: the same locations as separate model-checked atomics (each location is used
+/// with one size only, so words and double words never overlap), and only the first few ring
+/// slots, which is all a model touches.
+#[cfg(loom)]
+mod storage {
+  use super::{AtomicU32, AtomicU64, CMD_BYTES, CTRL_BYTES};
+
+  /// Ring slots available to loom models.
+  pub(super) const LOOM_SLOTS: usize = 8;
+  const BYTES: usize = CTRL_BYTES + LOOM_SLOTS * CMD_BYTES;
+
+  pub(super) struct Storage {
+    words: Vec<AtomicU32>,
+    dwords: Vec<AtomicU64>,
+  }
+
+  impl Storage {
+    pub(super) fn new() -> Self {
+      Storage {
+        words: (0..BYTES / 4).map(|_| AtomicU32::new(0)).collect(),
+        dwords: (0..BYTES / 8).map(|_| AtomicU64::new(0)).collect(),
+      }
+    }
+
+    pub(super) fn word(&self, word_index: usize) -> &AtomicU32 {
+      &self.words[word_index]
+    }
+
+    pub(super) fn dword(&self, dword_index: usize) -> &AtomicU64 {
+      &self.dwords[dword_index]
+    }
+  }
+}
 
 /// A command read from the ring.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,22 +144,22 @@ pub struct Command {
 
 /// The control block and command ring, shared with JavaScript.
 pub struct SharedMemory {
-  lines: Box<[CacheLine]>,
+  storage: storage::Storage,
 }
 
 impl SharedMemory {
   /// Allocates a zeroed buffer: `tail == head == 0`, state `STATE_AWAKE`, no commands.
   pub fn new() -> Self {
-    let lines = (0..SHARED_BYTES / CACHE_LINE_BYTES)
-      .map(|_| CacheLine(Default::default()))
-      .collect();
-    SharedMemory { lines }
+    SharedMemory {
+      storage: storage::Storage::new(),
+    }
   }
 
   /// Pointer to the first byte, for handing the buffer to JavaScript. Writes through it must
   /// follow the module's ground rules.
+  #[cfg(not(loom))]
   pub fn as_ptr(&self) -> *mut u8 {
-    self.lines.as_ptr() as *mut u8
+    self.storage.as_ptr()
   }
 
   /// Length of the buffer in bytes ([`SHARED_BYTES`]).
@@ -99,18 +173,11 @@ impl SharedMemory {
   }
 
   fn word(&self, word_index: usize) -> &AtomicU32 {
-    assert!(word_index * 4 + 4 <= SHARED_BYTES);
-    // SAFETY: the index is in bounds (asserted), the buffer is 64-byte aligned so every
-    // 4-byte offset is aligned for AtomicU32, the memory lives as long as `self`, and
-    // (module rules) this location is only ever accessed as a 32-bit word.
-    unsafe { &*(self.as_ptr().add(word_index * 4) as *const AtomicU32) }
+    self.storage.word(word_index)
   }
 
   fn dword(&self, dword_index: usize) -> &AtomicU64 {
-    assert!(dword_index * 8 + 8 <= SHARED_BYTES);
-    // SAFETY: in bounds (asserted), 8-byte aligned, lives as long as `self`, and this
-    // location is only ever accessed as a 64-bit word.
-    unsafe { &*(self.as_ptr().add(dword_index * 8) as *const AtomicU64) }
+    self.storage.dword(dword_index)
   }
 
   /// Loads the producer's published counter.
@@ -156,6 +223,36 @@ impl SharedMemory {
       .store(ms.to_bits(), Ordering::Relaxed);
   }
 
+  /// The wheel thread's half of the wake-up handshake, just before it parks: publishes the
+  /// time it will wake by itself (`until_ms`, JS ms; `f64::INFINITY` for never), then
+  /// `STATE_PARKED`, then looks at the tail again. Returns true if it may park: no command was
+  /// published that it has not consumed. If it returns false, the thread must drain again.
+  pub fn announce_park(&self, until_ms: f64) -> bool {
+    self.set_parked_until(until_ms);
+    self.set_state(STATE_PARKED);
+    // The store above and the load below are both SeqCst already; the fence makes the
+    // store-then-load order explicit in a form loom can check (loom treats SeqCst accesses as
+    // AcqRel but models SeqCst fences), and costs one barrier per park.
+    fence(Ordering::SeqCst);
+    self.tail(Ordering::SeqCst) == self.head()
+  }
+
+  /// The producer's half, as JavaScript does it after writing commands (the scheduler's
+  /// `flush` and the native engine's `published` in `src/`, which *must* stay equivalent):
+  /// publishes `tail`, then returns whether the wheel thread must be woken: it is parked, and
+  /// either the batch holds a deadline (`earliest_ms`, JS ms) before the time it wakes by
+  /// itself, or half the ring is in use.
+  pub fn publish_and_check_wake(&self, tail: u32, earliest_ms: f64) -> bool {
+    self.publish(tail);
+    // JavaScript's `Atomics.store` then `Atomics.load` are sequentially consistent; this
+    // fence gives the Rust mirror the same store-then-load order in a form loom models.
+    fence(Ordering::SeqCst);
+    if self.state() != STATE_PARKED {
+      return false;
+    }
+    earliest_ms < self.parked_until() || tail.wrapping_sub(self.head()) as usize >= RING_CAPACITY / 2
+  }
+
   /// Reads the command at ring position `seq` (a wrapping counter).
   ///
   /// The caller must have loaded a `tail` with `Acquire` such that `seq` lies in
@@ -192,7 +289,7 @@ impl Default for SharedMemory {
   }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
   use super::*;
   use crate::constants::{CMD_ARM_AFTER, STATE_AWAKE, STATE_PARKED};
