@@ -44,6 +44,13 @@ export declare class NativeWheel {
   /** Stops the wheel thread and waits for it; pending timers are dropped. Idempotent. */
   close(): void
   /**
+   * Applies every published command, then disarms every timer and returns them as
+   * `index, generation, deadline tick` triples in expiry order, for moving them to another
+   * engine (a virtual clock). Expired timers already on their way to JavaScript are not
+   * included; they are still delivered.
+   */
+  takeAll(): Float64Array
+  /**
    * The deadline tick of timer `index` in the wheel, or `null` if it is not armed there, for
    * tests and diagnostics (commands still in the ring are not seen).
    */

@@ -731,3 +731,38 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
     }
   })
 })
+
+describe('Wheel.takeAll', () => {
+  it('empties the wheel in poll order, keeps elapsed, and leaves it usable', () => {
+    const a = new Wheel(1000)
+    const b = new Wheel(1000)
+    const deadlines = [5000, 1001, 70_000, 1001, 999, 4_000_000, 1000, 5000, 64 ** 4 + 3, 2000, 2 ** 40, MAX_TICK]
+    deadlines.forEach((when, i) => {
+      a.arm(i, i * 7, when)
+      b.arm(i, i * 7, when)
+    })
+    const firedA: number[] = []
+    const firedB: number[] = []
+    a.poll(3000, (i) => firedA.push(i))
+    b.poll(3000, (i) => firedB.push(i))
+    expect(firedA).toEqual(firedB)
+    for (const w of [a, b]) {
+      w.arm(20, 1, 2500)
+      w.arm(21, 1, 10)
+    }
+    const taken: [number, number, number][] = []
+    a.takeAll((i, g, when) => taken.push([i, g, when]))
+    const expected: [number, number][] = []
+    b.poll(MAX_TICK, (i, g) => expected.push([i, g]))
+    expect(taken.map(([i, g]) => [i, g])).toEqual(expected)
+    for (const [i, , when] of taken) expect(when).toBe(i === 20 ? 2500 : i === 21 ? 10 : deadlines[i])
+    expect(a.size()).toBe(0)
+    expect(a.elapsed()).toBe(3000)
+    expect(a.nextExpiration()).toBeUndefined()
+    for (let i = 0; i < 22; i++) expect(a.isArmed(i)).toBe(false)
+    a.arm(3, 1, 3500)
+    const after: number[] = []
+    a.poll(3500, (i) => after.push(i))
+    expect(after).toEqual([3])
+  })
+})

@@ -280,6 +280,33 @@ export class Wheel {
   // Internals.
 
   /** Sets `elapsed` and its cached halves. */
+  /**
+   * Disarms every timer and calls `emit(index, gen, when)` for each, in the order `poll` would
+   * expire them: timers already due first, in arming order, then by deadline, FIFO among
+   * equal deadlines. `elapsed()` does not change, so the wheel stays usable. For moving every
+   * timer to another wheel (a virtual clock); O(n log n). Mirrors `Wheel::take_all` in Rust.
+   */
+  takeAll(emit: (index: number, gen: number, when: number) => void): void {
+    const order: number[] = []
+    for (let index = this.heads[DUE]!; index !== NIL; index = this.nexts[index]!) order.push(index)
+    // Equal deadlines share one slot list, so a stable sort by deadline of the lists'
+    // contents, taken in list order, keeps FIFO among them.
+    const rest: number[] = []
+    for (let list = 0; list < DUE; list++) {
+      for (let index = this.heads[list]!; index !== NIL; index = this.nexts[index]!) rest.push(index)
+    }
+    const whens = this.whens
+    rest.sort((x, y) => whens[x]! - whens[y]!)
+    for (const index of order) this.prevs[index] = UNLINKED
+    for (const index of rest) this.prevs[index] = UNLINKED
+    this.heads.fill(NIL)
+    this.tails.fill(NIL)
+    this.occupied.fill(0)
+    this.count = 0
+    for (const index of order) emit(index, this.gens[index]!, whens[index]!)
+    for (const index of rest) emit(index, this.gens[index]!, whens[index]!)
+  }
+
   private setNow(now: number): void {
     this.now = now
     this.nowHi = (now * TWO_POW_NEG_32) | 0

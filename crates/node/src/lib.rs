@@ -159,6 +159,20 @@ impl NativeWheel {
     self.driver.shutdown();
   }
 
+  /// Applies every published command, then disarms every timer and returns them as
+  /// `index, generation, deadline tick` triples in expiry order, for moving them to another
+  /// engine (a virtual clock). Expired timers already on their way to JavaScript are not
+  /// included; they are still delivered.
+  #[napi]
+  pub fn take_all(&self) -> Float64Array {
+    let taken = self.driver.take_all();
+    let mut flat = Vec::with_capacity(taken.len() * 3);
+    for (index, generation, tick) in taken {
+      flat.extend_from_slice(&[index as f64, generation as f64, tick as f64]);
+    }
+    Float64Array::new(flat)
+  }
+
   /// The deadline tick of timer `index` in the wheel, or `null` if it is not armed there, for
   /// tests and diagnostics (commands still in the ring are not seen).
   #[napi]

@@ -193,6 +193,23 @@ impl<N: Notify> Driver<N> {
     }
   }
 
+  /// Applies every published command, then disarms every timer in the wheel and returns
+  /// them as `(index, generation, deadline tick)` in expiry order (see
+  /// [`Wheel::take_all`]). Timers already expired and waiting in the outbox are not included:
+  /// they are still delivered. Runs on the calling thread, under the wheel's lock.
+  pub fn take_all(&self) -> Vec<(u32, u32, u64)> {
+    let mut taken = Vec::new();
+    {
+      let mut core = lock(&self.core);
+      self.drain(&mut core);
+      core
+        .wheel
+        .take_all(|id, when| taken.push((id.index, id.generation, when)));
+    }
+    self.wake();
+    taken
+  }
+
   /// The deadline tick timer `index` is armed at in the wheel (commands still in the ring are
   /// not seen), or `None`.
   pub fn deadline(&self, index: u32) -> Option<u64> {

@@ -416,3 +416,61 @@ fn arm_rejects_index_above_max() {
 fn arm_rejects_generation_above_mask() {
   Wheel::new(0).arm(TimerId::new(0, GEN_MASK + 1), 1);
 }
+
+#[test]
+fn take_all_empties_in_poll_order_and_keeps_the_wheel_usable() {
+  // Two identical wheels: one drained by take_all, the other by polling to the end.
+  let mut a = Wheel::new(1000);
+  let mut b = Wheel::new(1000);
+  let deadlines = [
+    5000u64,
+    1001,
+    70_000,
+    1001,
+    999,
+    4_000_000,
+    1000,
+    5000,
+    64u64.pow(4) + 3,
+    2000,
+  ];
+  for (i, &when) in deadlines.iter().enumerate() {
+    let id = TimerId::new(i as u32, (i * 7) as u32);
+    a.arm(id, when);
+    b.arm(id, when);
+  }
+  // Move both along, so some timers cascaded, then arm two that are due at once.
+  let (mut fired_a, mut fired_b) = (Vec::new(), Vec::new());
+  a.poll(3000, |id| fired_a.push(id));
+  b.poll(3000, |id| fired_b.push(id));
+  assert_eq!(fired_a, fired_b);
+  assert_eq!(fired_a.len(), 5);
+  for w in [&mut a, &mut b] {
+    w.arm(TimerId::new(20, 1), 2500);
+    w.arm(TimerId::new(21, 1), 10);
+  }
+  let deadlines: Vec<u64> = deadlines
+    .iter()
+    .copied()
+    .chain((10..20).map(|_| 0))
+    .chain([2500, 10])
+    .collect();
+  let mut expected = Vec::new();
+  let mut taken = Vec::new();
+  a.take_all(|id, when| taken.push((id, when)));
+  b.poll(u64::MAX, |id| expected.push((id, b_when(&deadlines, id))));
+  assert_eq!(taken, expected);
+  assert_eq!(a.len(), 0);
+  assert_eq!(a.elapsed(), 3000);
+  assert_eq!(a.next_expiration(), None);
+  a.check_invariants().unwrap();
+  // Still usable: arm again, poll normally.
+  a.arm(TimerId::new(3, 1), 3500);
+  let mut after = Vec::new();
+  a.poll(3500, |id| after.push(id.index));
+  assert_eq!(after, vec![3]);
+
+  fn b_when(deadlines: &[u64], id: TimerId) -> u64 {
+    deadlines[id.index as usize]
+  }
+}

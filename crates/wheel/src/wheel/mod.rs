@@ -326,6 +326,55 @@ impl Wheel {
     }
   }
 
+  /// Disarms every timer and calls `emit` with each one's id and deadline, in the order
+  /// [`poll`](Self::poll) would expire them: timers already due first, in arming order, then
+  /// by deadline, FIFO among equal deadlines. `elapsed()` does not change, so the wheel stays
+  /// usable. For moving every timer to another wheel (a virtual clock); O(n log n).
+  pub fn take_all(&mut self, mut emit: impl FnMut(TimerId, u64)) {
+    let entries = self.entries.entries_mut();
+    let mut due = Vec::new();
+    while let Some(index) = self.due.pop_front(entries) {
+      due.push(index);
+    }
+    // Equal deadlines share one slot list, so a stable sort by deadline of the lists'
+    // contents, taken in list order, keeps FIFO among them.
+    let mut rest: Vec<(u64, u32)> = Vec::new();
+    for level in self.levels.iter_mut() {
+      for slot in 0..SLOTS {
+        if level.slot(slot).is_empty() {
+          continue;
+        }
+        let mut list = level.take(slot);
+        while let Some(index) = list.pop_front(entries) {
+          rest.push((entries[index as usize].when(), index));
+        }
+      }
+    }
+    self.occupied_levels = 0;
+    self.len = 0;
+    rest.sort_by_key(|&(when, _)| when);
+    let entries = self.entries.entries();
+    for index in due {
+      let e = &entries[index as usize];
+      emit(
+        TimerId {
+          index,
+          generation: e.generation(),
+        },
+        e.when(),
+      );
+    }
+    for (when, index) in rest {
+      emit(
+        TimerId {
+          index,
+          generation: entries[index as usize].generation(),
+        },
+        when,
+      );
+    }
+  }
+
   /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
   #[inline]
   fn insert(&mut self, index: u32, when: u64) {
