@@ -98,6 +98,8 @@ interface Pending {
   ids: Uint32Array
   from: number
   nowTick: number
+  /** The clock of the engine that sent the batch. */
+  now: () => number
 }
 
 /** Pending timers of one engine, with the commands that maintain them. */
@@ -105,7 +107,8 @@ export class Scheduler {
   /** Which engine runs the wheel. */
   readonly kind: EngineKind
   private readonly factory: EngineFactory
-  private readonly now: () => number
+  /** The clock of the current engine (ms); every deadline is measured on it. */
+  private now: () => number
   private engine: Engine | undefined
   private i32: Int32Array = new Int32Array(0)
   private f64: Float64Array = new Float64Array(0)
@@ -271,19 +274,79 @@ export class Scheduler {
    * publishes everything and has the engine apply it now. Afterwards `limit > tail`.
    */
   private room(): void {
-    if (this.engine === undefined) {
-      this.engine = this.factory(this.deliver, this.now)
-      this.i32 = this.engine.i32
-      this.f64 = this.engine.f64
-    }
+    const engine = this.ensureEngine()
     if (this.batchOpen && ((this.tail - this.batchStart) | 0) >= BATCH_MAX) this.flush()
     this.head = Atomics.load(this.i32, CTRL_HEAD)
     if (this.free() <= 0) {
       this.flush()
-      this.engine.makeRoom()
+      engine.makeRoom()
       this.head = Atomics.load(this.i32, CTRL_HEAD)
     }
     this.updateLimit()
+  }
+
+  /** The engine, created on first use. */
+  private ensureEngine(): Engine {
+    if (this.engine === undefined) {
+      this.engine = this.createEngine(this.factory, this.now)
+      this.i32 = this.engine.i32
+      this.f64 = this.engine.f64
+    }
+    return this.engine
+  }
+
+  /** An engine on the clock `now`, whose batches are checked against that same clock. */
+  private createEngine(factory: EngineFactory, now: () => number): Engine {
+    return factory((ids, nowTick) => this.receive(ids, nowTick, now), now)
+  }
+
+  /**
+   * Moves every pending timer to a new engine made by `factory` on the clock `now`; from then
+   * on every command goes there. Each timer keeps the time it had left, counted on the new
+   * clock from the move, and its place in the order. Returns `restore`, which moves the
+   * timers pending at that point back to the previous engine and clock the same way and
+   * closes the new engine (idempotent). Expirations the previous engine had already sent on
+   * their way are still delivered: they were due. Used by the virtual clock.
+   */
+  swapEngine(factory: EngineFactory, now: () => number): () => void {
+    const previous = this.ensureEngine()
+    const previousNow = this.now
+    const next = this.createEngine(factory, now)
+    this.moveTo(next, now)
+    let restored = false
+    return () => {
+      if (restored) return
+      restored = true
+      this.moveTo(previous, previousNow)
+      next.close()
+    }
+  }
+
+  private moveTo(to: Engine, toNow: () => number): void {
+    this.flush()
+    const from = this.ensureEngine()
+    const fromNow = this.now()
+    const taken = from.takeAll()
+    if (this.engineRef) {
+      from.setRef(false)
+      this.engineRef = false
+    }
+    this.engine = to
+    this.i32 = to.i32
+    this.f64 = to.f64
+    this.now = toNow
+    this.tail = Atomics.load(this.i32, CTRL_TAIL)
+    this.head = Atomics.load(this.i32, CTRL_HEAD)
+    this.updateLimit()
+    for (let k = 0; k < taken.length; k += 3) {
+      const index = taken[k]!
+      // Skip what was stopped or re-armed while its command was in flight; re-arming with a
+      // new generation drops any expiry of the old arming still on its way.
+      if (this.gens[index] !== taken[k + 1] || typeof this.timers[index] !== 'object') continue
+      this.armSlot(index, Math.max(0, taken[k + 2]! / TICKS_PER_MS - fromNow))
+    }
+    this.refDirty = true
+    this.flush()
   }
 
   /** Slots that may be written before `room` must run, keeping RESERVE for `command`'s overshoot. */
@@ -339,25 +402,25 @@ export class Scheduler {
     this.gens = gens
   }
 
-  /** Receives a batch from the engine. */
-  private readonly deliver = (ids: Uint32Array, nowTick: number): void => {
+  /** Receives a batch from an engine whose clock is `now`. */
+  private receive(ids: Uint32Array, nowTick: number, now: () => number): void {
     if (this.backlog.length > 0) {
       // Earlier work is still waiting; keep the order.
-      this.backlog.push({ ids, from: 0, nowTick })
+      this.backlog.push({ ids, from: 0, nowTick, now })
       return
     }
-    this.run(ids, 0, nowTick)
+    this.run(ids, 0, nowTick, now)
   }
 
   /**
    * Runs the callbacks of `ids[from..]`. Returns normally when done or when the time slice
    * is used up (the rest is queued), rethrows what a callback throws (the rest is queued).
    */
-  private run(ids: Uint32Array, from: number, nowTick: number): void {
-    let now = this.now()
+  private run(ids: Uint32Array, from: number, nowTick: number, clock: () => number): void {
+    let now = clock()
     if (nowTick > now * TICKS_PER_MS) {
       // The engine's clock ran ahead of ours: never run early; come back when it is time.
-      this.suspend(ids, from, nowTick, nowTick / TICKS_PER_MS - now)
+      this.suspend(ids, from, nowTick, clock, nowTick / TICKS_PER_MS - now)
       return
     }
     const sliceEnd = now + SLICE_MS
@@ -373,13 +436,13 @@ export class Scheduler {
       try {
         t._f()
       } catch (err) {
-        this.suspend(ids, k + 2, nowTick, 0)
+        this.suspend(ids, k + 2, nowTick, clock, 0)
         throw err
       }
       if ((k & 62) === 62 && k + 2 < ids.length) {
-        now = this.now()
+        now = clock()
         if (now > sliceEnd) {
-          this.suspend(ids, k + 2, nowTick, 0)
+          this.suspend(ids, k + 2, nowTick, clock, 0)
           return
         }
       }
@@ -387,12 +450,12 @@ export class Scheduler {
   }
 
   /** Queues the rest of a batch at the front of the backlog and schedules its continuation. */
-  private suspend(ids: Uint32Array, from: number, nowTick: number, waitMs: number): void {
+  private suspend(ids: Uint32Array, from: number, nowTick: number, now: () => number, waitMs: number): void {
     const first = this.backlog[0]
     if (first !== undefined && first.ids === ids) {
       first.from = from
     } else if (from < ids.length) {
-      this.backlog.unshift({ ids, from, nowTick })
+      this.backlog.unshift({ ids, from, nowTick, now })
     }
     if (this.backlog.length === 0 || this.backlogScheduled) return
     this.backlogScheduled = true
@@ -404,7 +467,7 @@ export class Scheduler {
     this.backlogScheduled = false
     while (this.backlog.length > 0) {
       const p = this.backlog[0]!
-      this.run(p.ids, p.from, p.nowTick)
+      this.run(p.ids, p.from, p.nowTick, p.now)
       // `run` either finished the batch, or moved `p.from` on and scheduled a continuation.
       if (this.backlogScheduled) return
       this.backlog.shift()

@@ -38,19 +38,18 @@ const CMD_F64 = CMD_BYTES / 8
 /** Longest delay Node's setTimeout honours. */
 const MAX_NODE_DELAY = 2 ** 31 - 1
 
-class JsEngine implements Engine {
-  readonly kind = 'js' as const
+/**
+ * The TypeScript wheel behind the engine interface, without any notion of when to poll: the
+ * event-loop engine below adds a Node timer, the virtual clock (`virtual.ts`) polls when told.
+ */
+export class WheelEngine implements Engine {
+  readonly kind: Engine['kind'] = 'js'
   readonly i32: Int32Array
   readonly f64: Float64Array
-  private readonly deliver: Deliver
-  private readonly now: () => number
-  private readonly wheel: Wheel
+  protected readonly deliver: Deliver
+  protected readonly now: () => number
+  protected readonly wheel: Wheel
   private base = 0
-  private timer: NodeJS.Timeout | undefined
-  /** JavaScript time (ms) the Node timer is armed for; Infinity when none is. */
-  private timerAt = Infinity
-  private refd = false
-  private closed = false
 
   constructor(deliver: Deliver, now: () => number) {
     const memory = new ArrayBuffer(CTRL_BYTES + RING_CAPACITY * CMD_BYTES)
@@ -63,35 +62,46 @@ class JsEngine implements Engine {
 
   published(_earliest: number): void {
     this.consume()
-    this.schedule()
   }
 
   makeRoom(): void {
     this.consume()
   }
 
-  setRef(on: boolean): void {
-    this.refd = on
-    if (this.timer !== undefined) {
-      if (on) this.timer.ref()
-      else this.timer.unref()
-    }
-  }
+  setRef(_on: boolean): void {}
 
   stats(): EngineStats {
     return { armed: this.wheel.size(), protocolErrors: 0 }
+  }
+
+  takeAll(): Float64Array {
+    this.consume()
+    const taken: number[] = []
+    this.wheel.takeAll((index, gen, when) => {
+      taken.push(index, gen, when)
+    })
+    return Float64Array.from(taken)
   }
 
   deadlineOf(index: number): number | undefined {
     return this.wheel.when(index)
   }
 
-  close(): void {
-    this.closed = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-    this.timerAt = Infinity
+  close(): void {}
+
+  /** Polls the wheel at the clock's current tick and delivers what expired, if anything. */
+  protected expire(): void {
+    const nowTick = Math.floor(this.now() * TICKS_PER_MS)
+    const out: number[] = []
+    this.wheel.poll(nowTick, (index, gen) => {
+      out.push(index, gen)
+    })
+    this.afterPoll()
+    if (out.length > 0) this.deliver(Uint32Array.from(out), nowTick)
   }
+
+  /** Runs after each poll, before delivery (which may throw). */
+  protected afterPoll(): void {}
 
   /** Applies every published command to the wheel. */
   private consume(): void {
@@ -123,6 +133,35 @@ class JsEngine implements Engine {
     }
     Atomics.store(i32, CTRL_HEAD, head)
   }
+}
+
+/** The TypeScript engine: the wheel, polled by one Node timer armed for its next expiration. */
+class JsEngine extends WheelEngine {
+  private timer: NodeJS.Timeout | undefined
+  /** JavaScript time (ms) the Node timer is armed for; Infinity when none is. */
+  private timerAt = Infinity
+  private refd = false
+  private closed = false
+
+  override published(earliest: number): void {
+    super.published(earliest)
+    this.schedule()
+  }
+
+  override setRef(on: boolean): void {
+    this.refd = on
+    if (this.timer !== undefined) {
+      if (on) this.timer.ref()
+      else this.timer.unref()
+    }
+  }
+
+  override close(): void {
+    this.closed = true
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+    this.timerAt = Infinity
+  }
 
   /** Makes sure the Node timer fires no later than the wheel's next expiration. */
   private schedule(): void {
@@ -138,16 +177,14 @@ class JsEngine implements Engine {
     this.timerAt = wait === MAX_NODE_DELAY ? this.now() + wait : at
   }
 
+  protected override afterPoll(): void {
+    this.schedule()
+  }
+
   private readonly onTimer = (): void => {
     this.timer = undefined
     this.timerAt = Infinity
-    const nowTick = Math.floor(this.now() * TICKS_PER_MS)
-    const out: number[] = []
-    this.wheel.poll(nowTick, (index, gen) => {
-      out.push(index, gen)
-    })
-    this.schedule()
-    if (out.length > 0) this.deliver(Uint32Array.from(out), nowTick)
+    this.expire()
   }
 }
 

@@ -35,6 +35,7 @@ export interface NativeWheel {
   setRef(on: boolean): void
   close(): void
   deadline(index: number): number | null
+  takeAll(): Float64Array
   stats(): Record<string, number>
 }
 
@@ -74,6 +75,10 @@ class NativeEngine implements Engine {
   stats(): EngineStats {
     const s = this.wheel.stats()
     return { armed: s['armed']!, protocolErrors: s['protocolErrors']! }
+  }
+
+  takeAll(): Float64Array {
+    return this.wheel.takeAll()
   }
 
   deadlineOf(index: number): number | undefined {

@@ -20,8 +20,8 @@ export type Deliver = (ids: Uint32Array, nowTick: number) => void
 
 /** A wheel the scheduler drives through the shared command ring. */
 export interface Engine {
-  /** Which engine this is. */
-  readonly kind: EngineKind
+  /** Which engine this is: a runtime's native or TypeScript engine, or a virtual clock's. */
+  readonly kind: EngineKind | 'virtual'
   /** Int32 view of the control block and command ring. */
   readonly i32: Int32Array
   /** Float64 view of the same memory. */
@@ -37,6 +37,13 @@ export interface Engine {
   setRef(on: boolean): void
   /** Timers armed in the wheel (commands not yet applied are not counted) and corrupt commands seen. */
   stats(): EngineStats
+  /**
+   * Applies every published command, then disarms every timer and returns them as `index,
+   * generation, deadline tick` triples in expiry order, for moving them to another engine.
+   * Expired timers already on their way to `deliver` are not included; they are still
+   * delivered. The engine stays usable.
+   */
+  takeAll(): Float64Array
   /** The deadline tick armed for slot `index` (commands not yet applied are not seen), for diagnostics. */
   deadlineOf(index: number): number | undefined
   /** Stops the engine; pending timers are dropped. Idempotent. */

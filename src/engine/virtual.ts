@@ -1,0 +1,26 @@
+/**
+ * The engine of a virtual clock (`testing.virtualClock()`): the TypeScript wheel on a clock
+ * that moves only when the test says so. Nothing polls it by itself; `VirtualClock.advance`
+ * asks for the next deadline, moves the clock there, and calls `fire`.
+ */
+
+import type { Deliver } from './types'
+import { WheelEngine } from './js'
+
+export class VirtualEngine extends WheelEngine {
+  override readonly kind = 'virtual' as const
+
+  constructor(deliver: Deliver, now: () => number) {
+    super(deliver, now)
+  }
+
+  /** The earliest tick at which `fire` has something to do, or undefined if nothing is armed. */
+  next(): number | undefined {
+    return this.wheel.nextExpiration()
+  }
+
+  /** Expires and delivers every timer due at the clock's current tick (synchronously). */
+  fire(): void {
+    this.expire()
+  }
+}
