@@ -1,7 +1,8 @@
 /**
  * afterfunc: Go's `time.AfterFunc`, `Timer.Stop` and `Timer.Reset` for Node.js, on a
  * hierarchical timing wheel that runs on its own thread (or, where the native binary cannot
- * load, on the event loop in TypeScript).
+ * load, on the event loop in TypeScript), and Go's `context` package on the same timers
+ * ({@link context}).
  *
  * Durations are numbers of milliseconds (fractions allowed), as with `setTimeout`; the
  * constants in {@link time} convert from Go's units. All timing is on the monotonic clock
@@ -111,4 +112,309 @@ export declare namespace time {
    * not a function.
    */
   function afterFunc(d: number, f: () => void): Timer
+}
+
+/**
+ * Cancellation, deadlines and request-scoped values, after Go's `context` package (Go 1.21+).
+ *
+ * Contexts form a tree: each context made by a `with…` function is a child of its parent.
+ * When a context is done, every context derived from it is done too, synchronously, inside
+ * the call that made it done; a context never makes its parent done. Deadlines are timers of
+ * this library's engine (never Node timers), so they are never early and not clamped.
+ *
+ * ```js
+ * const [ctx, cancel] = context.withTimeout(context.background(), 5 * time.Second)
+ * try {
+ *   const res = await fetch(url, { signal: ctx.signal }) // aborts with reason context.cause(ctx)
+ * } finally {
+ *   cancel() // always: it stops the timer and releases the context
+ * }
+ * ```
+ *
+ * As in Go, call the cancel function a `with…` function returns as soon as the work the
+ * context governs is finished: until it is called, the context stays registered with its
+ * nearest cancelable ancestor (and so stays in memory as long as that ancestor does), and a
+ * deadline's timer stays pending and keeps the process alive.
+ *
+ * Contexts made by different runtimes (the package, each worker, each test runtime) mix
+ * freely: a context is recognized by an internal brand, and objects that merely look like a
+ * context are rejected. Where this differs from Go on purpose:
+ *
+ * - `done()` is a promise, not a channel; for a context that can never be done it is a
+ *   promise that never settles (Go returns a nil channel).
+ * - {@link context.Context.signal} and {@link context.fromSignal} connect contexts with
+ *   `AbortSignal`, so a context can be handed to `fetch` and every Node API that takes a
+ *   signal.
+ * - A cause is any value, not only an error; `undefined` and `null` stand for Go's nil.
+ * - {@link context.afterFunc} callbacks run on the event loop, one at a time, in order; `stop()`
+ *   still prevents a callback whose context is done but which has not started yet.
+ * - Bad input is a `TypeError` at the call (Go panics, or, for a nil parent, crashes later).
+ *   A zero or negative timeout is not an error: the context is done at birth.
+ * - Custom implementations of the `Context` interface are not accepted as parents.
+ */
+export declare namespace context {
+  /**
+   * Carries a deadline, a cancellation signal and request-scoped values. Like Go's
+   * `context.Context`. Contexts are made only by this namespace; each method answers for the
+   * whole chain of parents.
+   */
+  interface Context {
+    /**
+     * Returns the time at which this context will be done with {@link DeadlineExceeded}
+     * (unless it is done sooner), or `undefined` if it has no deadline. Each call returns a
+     * new `Date` (Dates are mutable) for the same instant, before and after the context is
+     * done.
+     *
+     * A context made by `withCancel`, `withCancelCause` or `withValue` has its parent's
+     * deadline; `background()`, `todo()`, `withoutCancel` and `fromSignal` contexts have none.
+     */
+    deadline(): Date | undefined
+
+    /**
+     * Returns a promise that resolves, with `undefined`, once the context is done. It never
+     * rejects. Every call returns the same promise; it is created by the first call (already
+     * resolved if the context is done by then).
+     *
+     * The context is done (and {@link err} is set) synchronously inside the call that made it
+     * done; as with any promise, code awaiting `done()` resumes later, in a microtask.
+     *
+     * For a context that can never be done (`background()`, `todo()`, `withoutCancel`, and
+     * `withValue` over those) it is a promise that never settles (Go returns a nil channel);
+     * it is shared, and held only while something references it, so a `Promise.race`
+     * against it leaves nothing behind once the race is dropped.
+     *
+     * Each `Promise.race([ctx.done(), work])` leaves a reaction on `ctx.done()` until the
+     * context is done. For a long-lived context raced many times, prefer {@link signal} or
+     * {@link afterFunc} with `stop()`, which can be undone.
+     */
+    done(): Promise<void>
+
+    /**
+     * Returns `undefined` while the context is not done; once it is, {@link Canceled} if it
+     * was cancelled (by a cancel function, by an ancestor, or by the signal of
+     * {@link fromSignal}) or {@link DeadlineExceeded} if its deadline (or an ancestor's)
+     * passed, and then always the same value: the first cancellation wins.
+     *
+     * A context derived from a done context reports the same error as that context, from the
+     * moment it is made.
+     */
+    err(): Error | undefined
+
+    /**
+     * Returns the value that the nearest `withValue` on the chain from this context up to
+     * its root associated with `key`, or `undefined` if there is none. Keys compare as `Map`
+     * keys do (`SameValueZero`): strings and numbers by value, symbols and objects by
+     * identity. Use a private symbol or object as the key to avoid collisions. Values pass
+     * through every kind of context, `withoutCancel` included.
+     */
+    value(key: unknown): unknown
+
+    /**
+     * An `AbortSignal` that aborts when the context is done, with `reason` equal to
+     * `cause(ctx)`: hand it to `fetch`, `events.once`, `timers/promises`, streams or any API
+     * that takes a signal. Created on first read; every read returns the same signal. If the
+     * context is already done at the first read, the signal is already aborted.
+     *
+     * Its `'abort'` listeners run synchronously inside the call that made the context done,
+     * after the whole subtree is done (so every descendant's `err()` is set), ancestors'
+     * signals first. A listener that throws is reported as an uncaught exception by Node and
+     * does not stop the other listeners or the cancellation.
+     *
+     * For a context that can never be done: a signal that never aborts. A `withValue` context
+     * returns the signal of the cancelable context it derives from. It is an ordinary
+     * `AbortSignal`: Node warns (`MaxListenersExceededWarning`) when more listeners than
+     * `events.defaultMaxListeners` are attached at once; raise the limit with
+     * `events.setMaxListeners(n, ctx.signal)` for a context shared that widely.
+     */
+    readonly signal: AbortSignal
+  }
+
+  /**
+   * Cancels its context with {@link Canceled}: the context and every context derived from it
+   * are done when it returns; the deadline's timer, if any, is stopped; the context leaves its
+   * parent's registrations. It does not wait for the work to stop. Calls after the first,
+   * and calls after the context was done by other means, do nothing. Arguments are ignored
+   * (so it can be passed as an event listener).
+   */
+  type CancelFunc = () => void
+
+  /**
+   * Like {@link CancelFunc}, and records `cause`, which {@link cause} then returns for the
+   * context and its descendants. Without a cause (`undefined` or `null`, Go's nil) the
+   * cause is {@link Canceled}. If the context is already done, nothing changes: the cause of
+   * the first cancellation stays.
+   */
+  type CancelCauseFunc = (cause?: unknown) => void
+
+  /**
+   * What {@link Context.err} returns for a cancelled context: a frozen `Error` with message
+   * `'context canceled'` (Go's) and name `'CanceledError'`. The same object for every
+   * context and every runtime; compare with `===`. Its stack is just its first line: it is
+   * not thrown from any one place.
+   */
+  const Canceled: Error
+
+  /**
+   * What {@link Context.err} returns once a context's deadline passed: a frozen `Error` with
+   * message `'context deadline exceeded'` (Go's), name `'DeadlineExceededError'` and
+   * `timeout: true` (Go's `Timeout()` method). The same object for every context and every
+   * runtime; compare with `===`.
+   */
+  const DeadlineExceeded: Error & { readonly timeout: true }
+
+  /**
+   * Returns the empty root context: never done, no deadline, no values, `cause` undefined.
+   * The same object on every call, in every runtime of the process. Use it in `main`,
+   * initialization and tests, and as the root of incoming requests.
+   */
+  function background(): Context
+
+  /**
+   * Like {@link background} (a distinct object, the same on every call): for code that does
+   * not yet know which context to use.
+   */
+  function todo(): Context
+
+  /**
+   * Returns a child of `parent` and a function that cancels it. The child is done when
+   * `cancel` is called or when `parent` is done, whichever happens first, with that
+   * cancellation's error and cause. If `parent` is already done, the child is done at birth,
+   * synchronously, with the parent's `err()` and cause.
+   *
+   * Until it is done the child is registered with its nearest cancelable ancestor; `cancel`
+   * removes it (call it when the work is finished). Throws a `TypeError`, creating nothing,
+   * if `parent` is not a context of this library.
+   */
+  function withCancel(parent: Context): [Context, CancelFunc]
+
+  /**
+   * Like {@link withCancel}, but `cancel(cause)` records `cause` (see
+   * {@link CancelCauseFunc}): `err()` is {@link Canceled} and `cause(ctx)` is `cause`;
+   * `cancel()` without a cause makes the cause {@link Canceled}. When the context is done
+   * through its parent, its cause is the parent's.
+   */
+  function withCancelCause(parent: Context): [Context, CancelCauseFunc]
+
+  /**
+   * Returns a child of `parent` that is done with {@link DeadlineExceeded} when the deadline
+   * `d` passes (a `Date` or a number of epoch milliseconds), and a function that cancels it
+   * sooner with {@link Canceled}. It is also done when `parent` is, whichever comes first.
+   *
+   * `d` is turned into a delay once, now, as `d - Date.now()`; the timer then runs on the
+   * monotonic clock, so later changes of the wall clock do not move it (Go's `time.Until`).
+   * It is never early: it is done no earlier than that delay after the call, and late by at
+   * most the rest of the current synchronous run plus the engine's 1 ms tick, as a
+   * `time.afterFunc` timer. Delays beyond Go's largest duration (2^63-1 ns) saturate.
+   *
+   * - If `parent`'s deadline is earlier than `d`, this is `withCancel(parent)`: the child
+   *   keeps the parent's deadline (`deadline()` is the parent's) and arms no timer.
+   * - If `parent` is already done, the child is done at birth with the parent's error and
+   *   cause.
+   * - Otherwise, if `d` is not after now, the child is done at birth, synchronously, with
+   *   {@link DeadlineExceeded}.
+   *
+   * The timer keeps the process alive until it fires or `cancel` is called (so
+   * `await ctx.done()` completes in a script, as `<-ctx.Done()` does in Go); `cancel` stops
+   * it at once. Throws a `TypeError`, creating nothing, if `parent` is not a context of this
+   * library, or if `d` is neither a `Date` nor a number, or is NaN, an invalid `Date`, or a
+   * number outside the range of `Date` (±8.64e15, `±Infinity` included).
+   */
+  function withDeadline(parent: Context, d: Date | number): [Context, CancelFunc]
+
+  /**
+   * Like {@link withDeadline}, and when the deadline passes, `cause(ctx)` is `cause`
+   * (`undefined` or `null`: {@link DeadlineExceeded}). `err()` is still
+   * {@link DeadlineExceeded}. The returned `cancel` does not set a cause: it gives
+   * {@link Canceled}. If `parent`'s deadline is earlier, `cause` is not used (this is
+   * `withCancel(parent)`, and the parent's deadline gives the parent's cause).
+   */
+  function withDeadlineCause(parent: Context, d: Date | number, cause: unknown): [Context, CancelFunc]
+
+  /**
+   * `withDeadline(parent, now + ms)`, with the delay measured on the monotonic clock from
+   * this call: the child is done with {@link DeadlineExceeded} no earlier than `ms`
+   * milliseconds later (a `performance.now()` taken before the call, plus `ms`, is at most
+   * `performance.now()` when it becomes done), unless it is cancelled or its parent is done
+   * first. `deadline()` is `Date.now() + ms` as of the call.
+   *
+   * A zero or negative `ms` (and `-0`, `-Infinity`) gives a context that is done at birth,
+   * synchronously, with {@link DeadlineExceeded} (Go does not panic either). Fractions of a
+   * millisecond count; durations beyond 2^63-1 ns, `Infinity` included, saturate. Deadlines
+   * made by `withTimeout` compare on the monotonic clock, as in Go. Throws a `TypeError`,
+   * creating nothing, if `parent` is not a context of this library or `ms` is not a number
+   * or is NaN.
+   */
+  function withTimeout(parent: Context, ms: number): [Context, CancelFunc]
+
+  /** `withDeadlineCause(parent, now + ms, cause)`, with the rules of {@link withTimeout}. */
+  function withTimeoutCause(parent: Context, ms: number, cause: unknown): [Context, CancelFunc]
+
+  /**
+   * Returns a child of `parent` that is never done, whatever happens to `parent`: no
+   * deadline, `err()` and `cause` undefined, a `done()` that never settles. Values of
+   * `parent` pass through. It registers nothing with `parent`. Throws a `TypeError` if
+   * `parent` is not a context of this library.
+   */
+  function withoutCancel(parent: Context): Context
+
+  /**
+   * Returns a child of `parent` whose `value(key)` is `value`; every other question is
+   * answered by `parent` (the child shares its `done()`, `err()`, `signal`, deadline and
+   * cause). It registers nothing. The nearest `withValue` for a key wins. Throws a
+   * `TypeError` if `parent` is not a context of this library, or if `key` is `undefined` or
+   * `null` (Go panics on a nil key).
+   */
+  function withValue(parent: Context, key: unknown, value: unknown): Context
+
+  /**
+   * Arranges for `f` to be called once, asynchronously, after `ctx` is done; if `ctx` is
+   * already done, as soon as possible, still asynchronously (never inside `afterFunc`, never
+   * inside the call that cancelled the context). Returns `stop`.
+   *
+   * Callbacks run on the event loop like {@link time.afterFunc} callbacks: the callbacks a
+   * cancellation makes due run in order (those of one context in registration order, an
+   * ancestor's before its descendants'); a callback that throws surfaces as an
+   * `uncaughtException` and the others still run; a storm of them is delivered in time
+   * slices, so it does not starve I/O. Between the context being done and `f` starting, the
+   * pending call keeps the process alive.
+   *
+   * `stop()` returns `true` iff this call prevented `f` from running: before `ctx` is done,
+   * and also after it is done but before `f` started (Go's `stop` returns false once the
+   * context is done). It returns `false` if `f` has started (even from inside `f`) or stop
+   * was called before. It does not wait for `f`. Registrations are independent: stopping one
+   * does not affect another, and several can be made on one context.
+   *
+   * On a context that can never be done (`background()`, `todo()`, `withoutCancel` and
+   * `withValue` over those), `f` never runs, nothing is registered or retained, and the
+   * first `stop()` returns `true`. Otherwise the registration (and so `f`) is held by the
+   * nearest cancelable context until `f` runs or `stop` is called. Throws a `TypeError`,
+   * registering nothing, if `ctx` is not a context of this library or `f` is not a function.
+   */
+  function afterFunc(ctx: Context, f: () => void): () => boolean
+
+  /**
+   * Returns why `ctx` is done: `undefined` while it is not done (and always for a context
+   * that can never be done). Once it is done, the cause of the first cancellation that
+   * reached it: the argument of a {@link CancelCauseFunc}, the cause of
+   * {@link withDeadlineCause} / {@link withTimeoutCause} when the deadline passed, the
+   * signal's `reason` for {@link fromSignal}, each inherited by the descendants it reached;
+   * otherwise (no cause given) the same value as `ctx.err()`. Throws a `TypeError` if `ctx`
+   * is not a context of this library.
+   */
+  function cause(ctx: Context): unknown
+
+  /**
+   * Returns a context that is done with {@link Canceled}, and cause `signal.reason`, when
+   * `signal` aborts: synchronously, inside the signal's `'abort'` dispatch. If `signal` is
+   * already aborted, the context is done at birth. A `reason` of `undefined` or `null` gives
+   * the cause {@link Canceled}.
+   *
+   * It has no cancel function, no deadline and no values; derive from it with
+   * {@link withCancel} or {@link withTimeout} to end it sooner. The same signal always gives
+   * the same context, with one `'abort'` listener on the signal however many times it is
+   * converted; the signal holds that listener, and so the context, until it aborts, and
+   * nothing else is retained per call. Throws a `TypeError` if `signal` is not an
+   * `AbortSignal`.
+   */
+  function fromSignal(signal: AbortSignal): Context
 }

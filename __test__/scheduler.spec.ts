@@ -93,6 +93,12 @@ class LazyEngine implements Engine {
   deadlineOf(): number | undefined {
     return undefined
   }
+  takeAll(): Float64Array {
+    this.consume()
+    const taken = Float64Array.from([...this.armed].flatMap(([index, gen]) => [index, gen, 0]))
+    this.armed.clear()
+    return taken
+  }
   close(): void {}
 }
 

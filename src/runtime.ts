@@ -4,7 +4,8 @@
  * single test suite runs against both.
  */
 
-import type { time as TimeApi } from '../index'
+import type { context as ContextApi, time as TimeApi } from '../index'
+import { createContext } from './context'
 import { loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
 import type { EngineFactory, EngineKind } from './engine/types'
@@ -17,6 +18,8 @@ export interface Runtime {
   readonly backend: EngineKind
   /** The `time` namespace. */
   readonly time: typeof TimeApi
+  /** The `context` namespace: its deadlines and afterFunc callbacks run on this runtime's scheduler. */
+  readonly context: typeof ContextApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
   /** Stops the engine (and, for the native one, its thread); pending timers never run. */
@@ -42,6 +45,7 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
   return {
     backend: kind,
     time: createTime(scheduler),
+    context: createContext(scheduler, { now: () => scheduler.clock() }),
     scheduler,
     close: () => scheduler.close(),
   }

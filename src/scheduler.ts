@@ -145,6 +145,11 @@ export class Scheduler {
     this.now = now
   }
 
+  /** The current engine's clock, in ms: the clock every deadline is measured on. */
+  clock(): number {
+    return this.now()
+  }
+
   /** Number of active timers (armed and not yet delivered or stopped). */
   get active(): number {
     let n = 0

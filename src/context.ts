@@ -1,0 +1,549 @@
+/**
+ * The `context` namespace: Go's `context` package (1.21+) over a {@link Scheduler}. The
+ * contract, with every edge case, is documented in `index.d.ts`.
+ *
+ * HOW
+ *
+ * ```text
+ *  background ─ withValue ─ withCancel ─┬─ withTimeout (TimerCtx: also a Schedulable)
+ *                    ▲          │  _kids └─ afterFunc registration (Reg: also a Schedulable)
+ *                    │ _p       ▼
+ *   every context points to its parent (_p, for value lookup) and to its nearest
+ *   cancelable context (_c: itself for a CancelCtx, inherited through withValue,
+ *   undefined below background/withoutCancel), which answers err, done, signal, cause.
+ * ```
+ *
+ * - A cancelable context registers in the `_kids` set of its parent's nearest cancelable
+ *   context, and leaves it when it is cancelled by its own cancel function or its timer.
+ *   withValue and withoutCancel register nothing. An afterFunc registration is a kid too.
+ * - Cancelling walks the subtree breadth first, without recursion, in two phases: first every
+ *   context in it is marked done (err, cause, done() resolved, timer stopped, kid sets
+ *   dropped, afterFunc registrations armed on the scheduler with delay 0); no user code runs
+ *   in that phase. Then the AbortSignals that were handed out are aborted, parents first:
+ *   their 'abort' listeners run synchronously, and by then the whole subtree is done.
+ * - A deadline is a timer on the scheduler; the TimerCtx itself is the Schedulable, so it
+ *   costs no allocation beyond the context. A Date deadline becomes a delay once, at creation
+ *   (`d - wallNow()`); the timer then runs on the monotonic clock.
+ *
+ * WHY
+ *
+ * - Contexts of every runtime interoperate (a child of another runtime's context works):
+ *   the classes live at module level and are recognized by a private brand, so anything
+ *   else, however it looks, is rejected with a TypeError.
+ * - done(), signal, the AbortController and the kid set are created on first use only:
+ *   `withCancel` + `cancel` allocates the context, its cancel function and the result pair.
+ * - A registration never outlives its context's need for it: on a context that can never be
+ *   done nothing is registered at all; cancelling clears the kid sets; a run or stopped
+ *   registration drops its callback.
+ *
+ * COST
+ *
+ * withCancel/withValue/withoutCancel: O(1), one object (plus a closure and a pair for the
+ * cancelable ones). withTimeout/withDeadline: O(1), one clock read of each clock, one
+ * scheduler arm. cancel: O(subtree), one clock-free pass plus one abort per signal handed
+ * out. value(key): O(depth to the nearest context carrying key). Everything else O(1).
+ */
+
+import type { context as ContextApi } from '../index'
+import { MAX_DURATION_MS } from './constants'
+import { checkFunction, describe, toDelay } from './errors'
+import type { Schedulable, Scheduler } from './scheduler'
+
+type Context = ContextApi.Context
+type CancelFunc = ContextApi.CancelFunc
+type CancelCauseFunc = ContextApi.CancelCauseFunc
+
+/** The clocks a `context` namespace reads. Both can be replaced by a virtual clock. */
+export interface ContextDeps {
+  /** The scheduler's monotonic clock, in ms (compares deadlines made by `withTimeout`). */
+  readonly now: () => number
+  /** The wall clock, in epoch ms, that `Date` deadlines are measured against; `Date.now` by default. */
+  readonly wallNow?: () => number
+}
+
+/** The class of {@link Canceled} (not exported: compare with the sentinel itself). */
+class CanceledError extends Error {}
+/** The class of {@link DeadlineExceeded}. */
+class DeadlineExceededError extends Error {
+  readonly timeout = true as const
+}
+
+/** Freezes a sentinel error, whose stack is its header alone (it is not thrown from one place). */
+function sentinel<E extends Error>(err: E): Readonly<E> {
+  const name = err.constructor.name
+  Object.defineProperty(err, 'name', { value: name, enumerable: false, configurable: true, writable: true })
+  Object.defineProperty(err, 'stack', { value: `${name}: ${err.message}`, enumerable: false, configurable: true, writable: true })
+  return Object.freeze(err)
+}
+
+/** Go's `context.Canceled`. One instance for every runtime of this module. */
+export const Canceled: Error = sentinel(new CanceledError('context canceled'))
+/** Go's `context.DeadlineExceeded`, with Go's `Timeout() == true` as a property. */
+export const DeadlineExceeded: Error & { readonly timeout: true } = sentinel(new DeadlineExceededError('context deadline exceeded'))
+
+/** The largest time value a Date holds (±8.64e15 ms around the epoch). */
+const MAX_TIME_VALUE = 8.64e15
+const RESOLVED: Promise<void> = Promise.resolve()
+
+/**
+ * The never-settling promise of the contexts that can never be done. It is shared, and held
+ * weakly: it is the same promise for as long as anything references it, and once nothing
+ * does it is collected with every reaction attached to it (so `Promise.race` against a
+ * never-done context in a loop does not pile reactions up forever).
+ */
+let neverRef: WeakRef<Promise<void>> | undefined
+function never(): Promise<void> {
+  let p = neverRef?.deref()
+  if (p === undefined) {
+    p = new Promise<void>(() => {})
+    neverRef = new WeakRef(p)
+  }
+  return p
+}
+
+/** Every context: a parent link, the nearest cancelable context, the deadline. */
+abstract class Ctx implements Context {
+  /** The brand: only objects built by these classes are contexts. */
+  readonly #brand = true
+  /** Parent, for value lookup and for leaving the parent's kid set. */
+  readonly _p: Ctx | undefined
+  /** Nearest cancelable context (this one if it is cancelable); undefined if never done. */
+  readonly _c: CancelCtx | undefined
+  /** The deadline in epoch ms, as given (fractions kept); undefined if none. */
+  readonly _dl: number | undefined
+  /** The deadline on the monotonic clock, when it was made by withTimeout (as Go's time.Now().Add). */
+  readonly _mdl: number | undefined
+  /** The AbortSignal, once read (for a never-done context: one that never aborts). */
+  _sig: AbortSignal | undefined = undefined
+
+  constructor(p: Ctx | undefined, c: CancelCtx | null | undefined, dl: number | undefined, mdl: number | undefined) {
+    this._p = p
+    // `null` stands for "this context itself" (a subclass cannot pass `this` to super).
+    this._c = c === null ? (this as unknown as CancelCtx) : c
+    this._dl = dl
+    this._mdl = mdl
+  }
+
+  static is(v: unknown): v is Ctx {
+    return typeof v === 'object' && v !== null && #brand in v
+  }
+
+  deadline(): Date | undefined {
+    const d = this._dl
+    return d === undefined ? undefined : new Date(d)
+  }
+
+  done(): Promise<void> {
+    const c = this._c
+    return c === undefined ? never() : c._donePromise()
+  }
+
+  err(): Error | undefined {
+    return this._c?._err
+  }
+
+  value(key: unknown): unknown {
+    for (let c: Ctx | undefined = this; c !== undefined; c = c._p) {
+      if (c instanceof ValueCtx) {
+        const k = c._key
+        // SameValueZero, as Map keys: identity, and NaN finds NaN.
+        if (k === key || (k !== k && key !== key)) return c._val
+      }
+    }
+    return undefined
+  }
+
+  get signal(): AbortSignal {
+    const c = this._c
+    if (c !== undefined) return c._signal()
+    let s = this._sig
+    if (s === undefined) s = this._sig = new AbortController().signal
+    return s
+  }
+
+  /** Go's String(): the chain of constructors, e.g. `context.Background.WithCancel`. */
+  toString(): string {
+    const parts: string[] = []
+    for (let c: Ctx | undefined = this; c !== undefined; c = c._p) parts.push(c._seg())
+    return parts.reverse().join('')
+  }
+
+  /** This context's part of toString(). */
+  abstract _seg(): string
+}
+
+/** background() and todo(). */
+class EmptyCtx extends Ctx {
+  readonly #label: string
+  constructor(label: string) {
+    super(undefined, undefined, undefined, undefined)
+    this.#label = label
+  }
+  _seg(): string {
+    return this.#label
+  }
+}
+
+const BACKGROUND = new EmptyCtx('context.Background')
+const TODO = new EmptyCtx('context.TODO')
+
+/** withValue: one key and value over the parent; everything else is the parent's. */
+class ValueCtx extends Ctx {
+  readonly _key: unknown
+  readonly _val: unknown
+  constructor(parent: Ctx, key: unknown, val: unknown) {
+    super(parent, parent._c, parent._dl, parent._mdl)
+    this._key = key
+    this._val = val
+  }
+  _seg(): string {
+    return '.WithValue'
+  }
+}
+
+/** withoutCancel: the parent's values, nothing else. */
+class WithoutCancelCtx extends Ctx {
+  constructor(parent: Ctx) {
+    super(parent, undefined, undefined, undefined)
+  }
+  _seg(): string {
+    return '.WithoutCancel'
+  }
+}
+
+/** What a cancelable context holds in its kid set. */
+type Kid = CancelCtx | Reg
+
+/** withCancel, withCancelCause, fromSignal; the base of TimerCtx. */
+class CancelCtx extends Ctx {
+  /** Registered cancelable children and afterFunc registrations; dropped when done. */
+  _kids: Set<Kid> | undefined = undefined
+  /** Canceled or DeadlineExceeded once done; never changes after. */
+  _err: Error | undefined = undefined
+  /** The cause once done (the err itself when none was given). */
+  _cause: unknown = undefined
+  /** done()'s promise, once asked for. */
+  _prom: Promise<void> | undefined = undefined
+  /** Resolves `_prom`; set while it is pending. */
+  _res: (() => void) | undefined = undefined
+  /** Aborts `_sig`; set while the signal was handed out and the context is not done. */
+  _ctl: AbortController | undefined = undefined
+
+  /** A cancelable child of `parent` with deadline `dl`/`mdl` (the parent's, except for a TimerCtx). */
+  constructor(parent: Ctx, dl: number | undefined, mdl: number | undefined) {
+    super(parent, null, dl, mdl)
+  }
+
+  _donePromise(): Promise<void> {
+    let p = this._prom
+    if (p === undefined) {
+      if (this._err !== undefined) p = RESOLVED
+      else p = new Promise<void>((resolve) => (this._res = resolve))
+      this._prom = p
+    }
+    return p
+  }
+
+  _signal(): AbortSignal {
+    let s = this._sig
+    if (s === undefined) {
+      if (this._err !== undefined) {
+        s = AbortSignal.abort(this._cause)
+      } else {
+        const ctl = new AbortController()
+        this._ctl = ctl
+        s = ctl.signal
+      }
+      this._sig = s
+    }
+    return s
+  }
+
+  _seg(): string {
+    return '.WithCancel'
+  }
+}
+
+/** withDeadline, withTimeout and their Cause variants: a CancelCtx that is its own timer. */
+class TimerCtx extends CancelCtx implements Schedulable {
+  /** Owned by the scheduler (slot and UNREF bit); 0 when fresh: the timer keeps the process alive. */
+  _k = 0
+  /** The scheduler the timer is armed on. */
+  readonly _s: Scheduler
+  /** The cause to record when the deadline passes; dropped once done. */
+  _why: unknown
+
+  constructor(parent: Ctx, dl: number, mdl: number | undefined, s: Scheduler, why: unknown) {
+    super(parent, dl, mdl)
+    this._s = s
+    this._why = why
+  }
+
+  /** The timer fired: the deadline has passed. */
+  _f(): void {
+    cancel(this, DeadlineExceeded, this._why, true)
+  }
+
+  override _seg(): string {
+    return `.WithDeadline(${new Date(this._dl!).toISOString()})`
+  }
+}
+
+/** One afterFunc registration: waits in its context's kid set, then runs from the scheduler. */
+class Reg implements Schedulable {
+  /** Owned by the scheduler; 0 when fresh. */
+  _k = 0
+  /** The callback until it runs or is stopped. */
+  _fn: (() => void) | undefined
+  /** The context it waits on, while it waits (then it is armed, or done). */
+  _on: CancelCtx | undefined
+  readonly _s: Scheduler
+
+  constructor(fn: () => void, on: CancelCtx, s: Scheduler) {
+    this._fn = fn
+    this._on = on
+    this._s = s
+  }
+
+  /** Called by the scheduler. */
+  _f(): void {
+    const fn = this._fn
+    this._fn = undefined
+    if (fn !== undefined) fn()
+  }
+
+  /** The context is done: run the callback as soon as possible, asynchronously. */
+  _trigger(): void {
+    this._on = undefined
+    this._s.arm(this, 0)
+  }
+
+  stop(): boolean {
+    if (this._fn === undefined) return false
+    const on = this._on
+    if (on !== undefined) {
+      this._on = undefined
+      on._kids?.delete(this)
+    } else if (!this._s.stop(this)) {
+      return false
+    }
+    this._fn = undefined
+    return true
+  }
+}
+
+/**
+ * Cancels `root` and its subtree with `err` and `cause` (undefined or null: `err`), unless
+ * `root` is done already (the first cancel wins). `detach` removes `root` from the kid set it
+ * registered in (its own cancel function and its timer do; propagation need not).
+ */
+function cancel(root: CancelCtx, err: Error, cause: unknown, detach: boolean): void {
+  if (root._err !== undefined) return
+  if (cause === undefined || cause === null) cause = err
+  if (detach) root._p!._c?._kids?.delete(root)
+  // Phase 1: mark the whole subtree done, breadth first. No user code runs here.
+  let aborts: AbortController[] | undefined
+  const queue: CancelCtx[] = [root]
+  for (let i = 0; i < queue.length; i++) {
+    const c = queue[i]!
+    c._err = err
+    c._cause = cause
+    if (c instanceof TimerCtx) {
+      c._why = undefined
+      c._s.stop(c)
+    }
+    const res = c._res
+    if (res !== undefined) {
+      c._res = undefined
+      res()
+    }
+    const ctl = c._ctl
+    if (ctl !== undefined) {
+      c._ctl = undefined
+      ;(aborts ??= []).push(ctl)
+    }
+    const kids = c._kids
+    if (kids !== undefined) {
+      c._kids = undefined
+      for (const k of kids) {
+        if (k instanceof Reg) k._trigger()
+        else queue.push(k)
+      }
+    }
+  }
+  // Phase 2: abort the signals handed out, parents first. Their 'abort' listeners run now,
+  // synchronously, and see the whole subtree done; a listener that throws is reported by
+  // Node as an uncaught exception and does not stop the others.
+  if (aborts !== undefined) for (const ctl of aborts) ctl.abort(cause)
+}
+
+/** Registers `c` with the nearest cancelable context above it, or makes it done at birth if that is done. */
+function attach(c: CancelCtx, parent: Ctx): void {
+  const p = parent._c
+  if (p === undefined) return
+  if (p._err !== undefined) cancel(c, p._err, p._cause, false)
+  else (p._kids ??= new Set()).add(c)
+}
+
+/** Returns `v` as a context, or throws a TypeError naming the call. */
+function asCtx(v: unknown, where: string, what: string): Ctx {
+  if (Ctx.is(v)) return v
+  throw new TypeError(`${where}: the ${what} must be a Context, got ${describe(v)}`)
+}
+
+/** Checks a deadline (a valid Date or epoch ms) and returns it in epoch ms, fractions kept. */
+function toDeadline(d: unknown, where: string): number {
+  let ms: number
+  if (d instanceof Date) {
+    ms = d.getTime()
+    if (ms !== ms) throw new TypeError(`${where}: the deadline must be a valid Date, got an invalid Date`)
+    return ms
+  }
+  if (typeof d !== 'number') {
+    throw new TypeError(`${where}: the deadline must be a Date or a number of epoch milliseconds, got ${describe(d)}`)
+  }
+  if (!(d >= -MAX_TIME_VALUE && d <= MAX_TIME_VALUE)) {
+    throw new TypeError(`${where}: the deadline must be a valid time (epoch ms within ±8.64e15), got ${describe(d)}`)
+  }
+  return d
+}
+
+/** Number of registrations (cancelable children and afterFunc callbacks) waiting on `ctx`'s nearest cancelable context; for tests and diagnostics. */
+export function childCount(ctx: unknown): number {
+  if (!Ctx.is(ctx)) throw new TypeError(`childCount: not a Context: ${describe(ctx)}`)
+  return ctx._c?._kids?.size ?? 0
+}
+
+/** Builds a `context` namespace whose deadlines and afterFunc callbacks run on `scheduler`. */
+export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof ContextApi {
+  const s = scheduler
+  const now = deps.now
+  const wallNow = deps.wallNow ?? Date.now
+
+  function cancelable(p: Ctx): [Context, CancelFunc] {
+    const c = new CancelCtx(p, p._dl, p._mdl)
+    attach(c, p)
+    return [c, () => cancel(c, Canceled, undefined, true)]
+  }
+
+  function withCancel(parent: Context): [Context, CancelFunc] {
+    return cancelable(asCtx(parent, 'context.withCancel', 'parent'))
+  }
+
+  function withCancelCause(parent: Context): [Context, CancelCauseFunc] {
+    const p = asCtx(parent, 'context.withCancelCause', 'parent')
+    const c = new CancelCtx(p, p._dl, p._mdl)
+    attach(c, p)
+    return [c, (why?: unknown) => cancel(c, Canceled, why, true)]
+  }
+
+  /**
+   * The deadline context of `p` at wall time `dl` (monotonic `mdl` when known), expiring
+   * `delay` ms from now (already clamped to MAX_DURATION_MS; ≤ 0: at birth) with cause `why`.
+   */
+  function timerCtx(p: Ctx, dl: number, mdl: number | undefined, delay: number, why: unknown): [Context, CancelFunc] {
+    const pdl = p._dl
+    if (pdl !== undefined) {
+      // Go's cur.Before(d): on the monotonic clock when both deadlines carry a reading.
+      const pm = p._mdl
+      if (mdl !== undefined && pm !== undefined ? pm < mdl : pdl < dl) return cancelable(p)
+    }
+    const c = new TimerCtx(p, dl, mdl, s, why)
+    const pc = p._c
+    if (pc !== undefined && pc._err !== undefined) {
+      cancel(c, pc._err, pc._cause, false)
+    } else if (delay <= 0) {
+      cancel(c, DeadlineExceeded, why, false)
+    } else {
+      if (pc !== undefined) (pc._kids ??= new Set()).add(c)
+      s.arm(c, delay)
+    }
+    return [c, () => cancel(c, Canceled, undefined, true)]
+  }
+
+  function withDeadlineCause(parent: Context, d: Date | number, why: unknown, where = 'context.withDeadlineCause'): [Context, CancelFunc] {
+    const p = asCtx(parent, where, 'parent')
+    const dl = toDeadline(d, where)
+    const left = dl - wallNow()
+    return timerCtx(p, dl, undefined, left < MAX_DURATION_MS ? left : MAX_DURATION_MS, why)
+  }
+
+  function withTimeoutCause(parent: Context, ms: number, why: unknown, where = 'context.withTimeoutCause'): [Context, CancelFunc] {
+    const p = asCtx(parent, where, 'parent')
+    const delay = toDelay(ms, where)
+    // Signed, saturated as Go's Duration: a negative timeout puts the deadline in the past.
+    const span = delay > 0 ? delay : ms < -MAX_DURATION_MS ? -MAX_DURATION_MS : ms < 0 ? ms : 0
+    return timerCtx(p, wallNow() + span, now() + span, delay, why)
+  }
+
+  function afterFunc(ctx: Context, f: () => void): () => boolean {
+    const c = asCtx(ctx, 'context.afterFunc', 'context')
+    checkFunction(f, 'context.afterFunc')
+    const on = c._c
+    if (on === undefined) {
+      // Never done: f never runs, nothing is registered or retained.
+      let stopped = false
+      return () => (stopped ? false : (stopped = true))
+    }
+    const reg = new Reg(f, on, s)
+    if (on._err !== undefined) reg._trigger()
+    else (on._kids ??= new Set()).add(reg)
+    return () => reg.stop()
+  }
+
+  const bySignal = signalContexts
+
+  return Object.freeze({
+    Canceled,
+    DeadlineExceeded,
+    background: (): Context => BACKGROUND,
+    todo: (): Context => TODO,
+    withCancel,
+    withCancelCause,
+    withDeadline: (parent: Context, d: Date | number): [Context, CancelFunc] =>
+      withDeadlineCause(parent, d, undefined, 'context.withDeadline'),
+    withDeadlineCause: (parent: Context, d: Date | number, why: unknown): [Context, CancelFunc] =>
+      withDeadlineCause(parent, d, why),
+    withTimeout: (parent: Context, ms: number): [Context, CancelFunc] =>
+      withTimeoutCause(parent, ms, undefined, 'context.withTimeout'),
+    withTimeoutCause: (parent: Context, ms: number, why: unknown): [Context, CancelFunc] =>
+      withTimeoutCause(parent, ms, why),
+    withoutCancel(parent: Context): Context {
+      return new WithoutCancelCtx(asCtx(parent, 'context.withoutCancel', 'parent'))
+    },
+    withValue(parent: Context, key: unknown, value: unknown): Context {
+      const p = asCtx(parent, 'context.withValue', 'parent')
+      if (key === undefined || key === null) throw new TypeError(`context.withValue: the key must not be ${describe(key)}`)
+      return new ValueCtx(p, key, value)
+    },
+    afterFunc,
+    cause(ctx: Context): unknown {
+      const c = asCtx(ctx, 'context.cause', 'context')._c
+      return c === undefined || c._err === undefined ? undefined : c._cause
+    },
+    fromSignal(signal: AbortSignal): Context {
+      if (!(signal instanceof AbortSignal)) {
+        throw new TypeError(`context.fromSignal: the signal must be an AbortSignal, got ${describe(signal)}`)
+      }
+      let c = bySignal.get(signal)
+      if (c === undefined) {
+        const ctx = new CancelCtx(BACKGROUND, undefined, undefined)
+        if (signal.aborted) {
+          cancel(ctx, Canceled, signal.reason, false)
+        } else {
+          signal.addEventListener('abort', () => cancel(ctx, Canceled, signal.reason, false), { once: true })
+        }
+        bySignal.set(signal, ctx)
+        c = ctx
+      }
+      return c
+    },
+  })
+}
+
+/**
+ * The context of each signal given to fromSignal, shared by every runtime: one context and one
+ * 'abort' listener per signal, however many times it is converted. The signal holds the
+ * listener, which holds the context, until it aborts; the map holds neither.
+ */
+const signalContexts = new WeakMap<AbortSignal, CancelCtx>()
