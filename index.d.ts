@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" />
 /**
  * afterfunc: Go's `time.AfterFunc`, `Timer.Stop` and `Timer.Reset` for Node.js, on a
  * hierarchical timing wheel that runs on its own thread (or, where the native binary cannot
@@ -80,6 +81,9 @@ export declare namespace time {
 
     /** Whether the timer keeps the process alive while pending: `true` unless `unref` was called last. */
     hasRef(): boolean
+
+    /** Calls {@link stop} (ignoring its result), so `using t = time.afterFunc(...)` stops the timer at the end of the scope. */
+    [Symbol.dispose](): void
   }
 
   /**
@@ -112,6 +116,87 @@ export declare namespace time {
    * not a function.
    */
   function afterFunc(d: number, f: () => void): Timer
+
+  /**
+   * Options of {@link sleep}: what can end the sleep early.
+   */
+  interface SleepOptions {
+    /** Rejects the sleep with `context.cause(ctx)` as soon as `ctx` is done. */
+    ctx?: context.Context
+    /** Rejects the sleep with `signal.reason` as soon as `signal` aborts. */
+    signal?: AbortSignal
+  }
+
+  /**
+   * Returns a promise that resolves, with `undefined`, `d` milliseconds from now, never
+   * earlier (the rules of {@link afterFunc}: `d ≤ 0` resolves as soon as possible, long
+   * durations are not clamped). Like Go's `time.Sleep`, but it blocks nothing.
+   *
+   * If `opts.ctx` is done or `opts.signal` aborts first, the promise rejects with
+   * `context.cause(ctx)` or `signal.reason`, and the timer is stopped at once; if either is
+   * already the case at the call, the promise rejects (asynchronously, as promises do) and no
+   * timer is armed. Whatever settles it, nothing is left registered on the context or the
+   * signal. The pending sleep keeps the process alive.
+   *
+   * Throws a `TypeError`, creating nothing, if `d` is not a number or is NaN, if `opts` is
+   * neither `undefined` nor an object, if `opts.ctx` is not a context of this library or
+   * `opts.signal` not an `AbortSignal`.
+   */
+  function sleep(d: number, opts?: SleepOptions): Promise<void>
+
+  /**
+   * Returns a promise that resolves, with `undefined`, `d` milliseconds from now: Go's
+   * `<-time.After(d)` as a promise. The timer is released when the promise settles, so unlike
+   * Go's `time.After` in a loop nothing accumulates. Equivalent to `sleep(d)`; throws a
+   * `TypeError` if `d` is not a number or is NaN.
+   */
+  function after(d: number): Promise<void>
+
+  /**
+   * Calls a function every period, created by {@link newTicker}. Like Go's `*time.Ticker`
+   * (there is no channel: the callback is the tick).
+   */
+  interface Ticker {
+    /**
+     * Turns the ticker off: after `stop()` returns, the callback is not called again, not even
+     * for a tick that was already due, until {@link reset} turns it on again (as in Go).
+     * Repeated calls do nothing more. Does not wait for a callback that is running.
+     */
+    stop(): void
+
+    /**
+     * Stops the ticker and restarts it with period `d`: the next tick comes `d` from now, then
+     * every `d` after that. Also restarts a stopped ticker (as Go's `Ticker.Reset` does).
+     * Throws, changing nothing, a `TypeError` if `d` is not a number or is NaN and a
+     * `RangeError` if `d ≤ 0` (Go panics).
+     */
+    reset(d: number): void
+
+    /** Makes the ticker keep the process alive (the default). Returns the ticker. */
+    ref(): Ticker
+
+    /** Lets the process exit while the ticker runs. Returns the ticker. The setting survives `stop` and `reset`. */
+    unref(): Ticker
+
+    /** Whether the ticker keeps the process alive: `true` unless `unref` was called last. */
+    hasRef(): boolean
+
+    /** Calls {@link stop}, so `using t = time.newTicker(...)` stops the ticker at the end of the scope. */
+    [Symbol.dispose](): void
+  }
+
+  /**
+   * Calls `f` every `d` milliseconds, on a fixed grid: the k-th tick is due `k·d` after this
+   * call (never earlier), so ticks do not drift however late each one runs. If `f` is slower
+   * than `d`, or the event loop is busy, the ticks missed meanwhile are dropped, as Go's
+   * Ticker drops ticks its reader did not take: the next tick is the next grid point still
+   * ahead. `f` runs like an {@link afterFunc} callback (asynchronously; a throw is an
+   * `uncaughtException`, and the ticker goes on).
+   *
+   * Throws, creating nothing, a `TypeError` if `d` is not a number or is NaN or `f` is not a
+   * function, and a `RangeError` if `d ≤ 0` (Go panics).
+   */
+  function newTicker(d: number, f: () => void): Ticker
 }
 
 /**
@@ -417,4 +502,66 @@ export declare namespace context {
    * `AbortSignal`.
    */
   function fromSignal(signal: AbortSignal): Context
+}
+
+/** Tools for testing code that uses {@link time} and {@link context}. */
+export declare namespace testing {
+  /**
+   * A clock that moves only when told, for tests: from {@link virtualClock} until
+   * `[Symbol.dispose]()`, every timer, ticker, sleep and context deadline of this thread
+   * (this JavaScript environment) runs on it, whichever engine the process uses, including
+   * those already pending when it was created (each keeps the time it had left). Callbacks
+   * run only inside {@link advance} and {@link runAll}, in deadline order, FIFO for equal
+   * deadlines, so a test gets the same order every time and an hour passes in milliseconds.
+   *
+   * `Date` deadlines (`context.withDeadline`) are mapped onto it: the virtual wall clock is
+   * `Date.now()` at creation plus the virtual time elapsed since. Globals are not touched:
+   * `performance.now()`, `Date.now()`, `setTimeout` and `AbortSignal.timeout` keep real time.
+   */
+  interface VirtualClock {
+    /**
+     * The virtual monotonic time in milliseconds. It starts at `performance.now()` at the
+     * creation, rounded up to a whole millisecond (the engine's tick), so whole-millisecond
+     * delays end exactly on whole milliseconds and `sleep(1000)` five times fits in
+     * `advance(5000)`.
+     */
+    now(): number
+
+    /**
+     * Moves the clock forward by `ms`, running every callback that falls due on the way, in
+     * deadline order (FIFO for equal deadlines), with the clock set to each one's deadline
+     * tick while it runs, and letting promise reactions and microtasks settle between ticks
+     * (so code that awaits a sleep and arms the next timer is followed). Resolves when the
+     * clock stands at `now() + ms` and nothing is due. A callback that throws makes it reject
+     * with that error (the others due at the same time still run, on the next turn).
+     *
+     * Throws a `TypeError` if `ms` is not a number or is NaN, a `RangeError` if it is negative
+     * or infinite, and an `Error` if the clock was disposed or a timer re-arms itself without
+     * delay more than 100,000 times at one instant.
+     */
+    advance(ms: number): Promise<void>
+
+    /**
+     * Advances to the last pending deadline, running everything, until nothing is pending.
+     * Rejects with an `Error` (leaving the clock where it got to) if timers are still being
+     * armed after 100,000 rounds, as a ticker or a self-re-arming timer does.
+     */
+    runAll(): Promise<void>
+
+    /** The number of timers pending (timers, tickers, sleeps, context deadlines and afterFunc calls waiting to run). */
+    pending(): number
+
+    /**
+     * Returns this thread to the real clock. Timers still pending move back to the engine
+     * with the time they had left on the virtual clock (they are not dropped). Repeated calls
+     * do nothing more.
+     */
+    [Symbol.dispose](): void
+  }
+
+  /**
+   * Starts a virtual clock for this thread (see {@link VirtualClock}). Only one can be active
+   * at a time: throws an `Error` if another is, until it is disposed.
+   */
+  function virtualClock(): VirtualClock
 }

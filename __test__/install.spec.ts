@@ -86,8 +86,26 @@ describe('installed from the tarballs', () => {
   }, 60_000)
 
   describe('types: a strict consumer type-checks', () => {
-    const consumer = `import { time, backend } from 'afterfunc'
+    const consumer = `import { time, backend, context, testing } from 'afterfunc'
 const kind: 'native' | 'js' = backend
+const [ctx, cancel]: [context.Context, context.CancelFunc] = context.withTimeout(context.background(), time.Second)
+const signal: AbortSignal = ctx.signal
+const err: Error | undefined = ctx.err()
+cancel()
+const slept: Promise<void> = time.sleep(10, { ctx, signal })
+const ticker: time.Ticker = time.newTicker(time.Second, () => {})
+ticker.stop()
+{
+  using disposable = time.afterFunc(1, () => {})
+  void disposable
+}
+const clock: testing.VirtualClock = testing.virtualClock()
+const advanced: Promise<void> = clock.advance(time.Minute)
+clock[Symbol.dispose]()
+// @ts-expect-error withTimeout takes a parent context
+context.withTimeout({}, 5)
+// @ts-expect-error newTicker needs a callback
+time.newTicker(5)
 const t: time.Timer = time.afterFunc(5 * time.Millisecond, () => {})
 const active: boolean = t.stop()
 const was: boolean = t.reset(time.Second)
@@ -99,7 +117,7 @@ time.afterFunc('5', () => {})
 time.afterFunc(5)
 // @ts-expect-error backend is a closed set
 const other: 'wasm' = backend
-export { kind, active, was, refd, other }
+export { kind, active, was, refd, other, signal, err, slept, advanced }
 `
     let dir = ''
     beforeAll(() => {

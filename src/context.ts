@@ -408,6 +408,11 @@ function toDeadline(d: unknown, where: string): number {
   return d
 }
 
+/** Whether `v` is a context made by this module (any runtime). */
+export function isContext(v: unknown): v is Context {
+  return Ctx.is(v)
+}
+
 /** Number of registrations (cancelable children and afterFunc callbacks) waiting on `ctx`'s nearest cancelable context; for tests and diagnostics. */
 export function childCount(ctx: unknown): number {
   if (!Ctx.is(ctx)) throw new TypeError(`childCount: not a Context: ${describe(ctx)}`)

@@ -10,3 +10,4 @@ const runtime = createRuntime(selectEngine())
 export const backend = runtime.backend
 export const time = runtime.time
 export const context = runtime.context
+export const testing = runtime.testing

@@ -4,12 +4,13 @@
  * single test suite runs against both.
  */
 
-import type { context as ContextApi, time as TimeApi } from '../index'
+import type { context as ContextApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
 import { loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
+import { createTesting } from './testing'
 import { createTime } from './time'
 
 /** Everything built on one engine. */
@@ -20,6 +21,8 @@ export interface Runtime {
   readonly time: typeof TimeApi
   /** The `context` namespace: its deadlines and afterFunc callbacks run on this runtime's scheduler. */
   readonly context: typeof ContextApi
+  /** The `testing` namespace: a virtual clock for this runtime. */
+  readonly testing: typeof TestingApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
   /** Stops the engine (and, for the native one, its thread); pending timers never run. */
@@ -42,10 +45,22 @@ export function engineFactory(kind: EngineKind): EngineFactory {
 /** Creates an independent runtime on the engine `kind`. */
 export function createRuntime(kind: EngineKind, now: () => number = monotonicNow): Runtime {
   const scheduler = new Scheduler(kind, engineFactory(kind), now)
+  // The wall clock `Date` deadlines are measured against; a virtual clock replaces it.
+  let wallNow: () => number = Date.now
   return {
     backend: kind,
     time: createTime(scheduler),
-    context: createContext(scheduler, { now: () => scheduler.clock() }),
+    context: createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow() }),
+    testing: createTesting({
+      scheduler,
+      setWallClock(next) {
+        const previous = wallNow
+        wallNow = next
+        return () => {
+          wallNow = previous
+        }
+      },
+    }),
     scheduler,
     close: () => scheduler.close(),
   }

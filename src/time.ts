@@ -1,11 +1,17 @@
 /**
- * The `time` namespace: Go's `time.AfterFunc`, `Timer.Stop`, `Timer.Reset`, over a
- * {@link Scheduler}. The contract, with every edge case, is documented in `index.d.ts`.
+ * The `time` namespace: Go's `time.AfterFunc`, `Timer.Stop`, `Timer.Reset`, `Sleep`, `After`
+ * and `NewTicker`, over a {@link Scheduler}. The contract, with every edge case, is
+ * documented in `index.d.ts`.
+ *
+ * Every object here is a `Schedulable` of the scheduler (`_k` slot and UNREF bit, `_f` what
+ * to run), so a timer, a ticker or a sleep is one object and one slot, and the scheduler
+ * answers stop/reset/ref/unref for all of them the same way.
  */
 
 import type { time as TimeApi } from '../index'
-import { checkFunction, toDelay } from './errors'
-import { UNREF, type Scheduler } from './scheduler'
+import { isContext } from './context'
+import { checkFunction, describe, toDelay } from './errors'
+import { UNREF, type Schedulable, type Scheduler } from './scheduler'
 
 /** Builds a `time` namespace whose timers live in `scheduler`. */
 export function createTime(scheduler: Scheduler): typeof TimeApi {
@@ -43,6 +49,67 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     hasRef(): boolean {
       return (this._k & UNREF) === 0
     }
+
+    [Symbol.dispose](): void {
+      s.stop(this)
+    }
+  }
+
+  /** A period: a number of milliseconds greater than zero (Go panics on d <= 0). */
+  function toPeriod(d: unknown, where: string): number {
+    const period = toDelay(d, where)
+    if (period <= 0) throw new RangeError(`${where}: the period must be greater than zero, got ${String(d)}`)
+    return period
+  }
+
+  class Ticker implements TimeApi.Ticker {
+    _k = 0
+    /** What the scheduler runs at each tick: re-arm for the next grid point, then call the user. */
+    readonly _f = (): void => {
+      const now = s.clock()
+      const next = this._start + (Math.floor((now - this._start) / this._period) + 1) * this._period
+      s.arm(this, next - now)
+      this._user()
+    }
+    private readonly _user: () => void
+    private _period: number
+    /** The clock time the grid counts from: tick k is due at `_start + k * _period`. */
+    private _start: number
+
+    constructor(period: number, f: () => void) {
+      this._user = f
+      this._period = period
+      this._start = s.clock()
+    }
+
+    stop(): void {
+      s.stop(this)
+    }
+
+    reset(d: number): void {
+      const period = toPeriod(d, 'Ticker.reset')
+      this._period = period
+      this._start = s.clock()
+      s.reset(this, period)
+    }
+
+    ref(): this {
+      s.ref(this)
+      return this
+    }
+
+    unref(): this {
+      s.unref(this)
+      return this
+    }
+
+    hasRef(): boolean {
+      return (this._k & UNREF) === 0
+    }
+
+    [Symbol.dispose](): void {
+      s.stop(this)
+    }
   }
 
   function afterFunc(d: number, f: () => void): TimeApi.Timer {
@@ -53,6 +120,63 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     return t
   }
 
+  function newTicker(d: number, f: () => void): TimeApi.Ticker {
+    const period = toPeriod(d, 'time.newTicker')
+    checkFunction(f, 'time.newTicker')
+    const t = new Ticker(period, f)
+    s.arm(t, period)
+    return t
+  }
+
+  /** The shared body of sleep and after: arguments already checked. */
+  function wait(delay: number, ctx: TimeApi.SleepOptions['ctx'], signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // A done context's signal is already aborted, with reason cause(ctx).
+      const ctxSignal = ctx?.signal
+      if (signal?.aborted) return reject(signal.reason)
+      if (ctxSignal?.aborted) return reject(ctxSignal.reason)
+      const onAbort = function (this: AbortSignal): void {
+        if (!s.stop(timer)) return
+        cleanup()
+        reject(this.reason)
+      }
+      const cleanup = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        ctxSignal?.removeEventListener('abort', onAbort)
+      }
+      const timer: Schedulable = {
+        _k: 0,
+        _f: () => {
+          cleanup()
+          resolve()
+        },
+      }
+      s.arm(timer, delay)
+      signal?.addEventListener('abort', onAbort, { once: true })
+      ctxSignal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  function sleep(d: number, opts?: TimeApi.SleepOptions): Promise<void> {
+    const delay = toDelay(d, 'time.sleep')
+    if (opts === undefined) return wait(delay, undefined, undefined)
+    if (typeof opts !== 'object' || opts === null) {
+      throw new TypeError(`time.sleep: opts must be an object or undefined, got ${describe(opts)}`)
+    }
+    const { ctx, signal } = opts
+    if (ctx !== undefined && !isContext(ctx)) {
+      throw new TypeError(`time.sleep: opts.ctx must be a context made by afterfunc's context namespace, got ${describe(ctx)}`)
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`time.sleep: opts.signal must be an AbortSignal, got ${describe(signal)}`)
+    }
+    return wait(delay, ctx, signal)
+  }
+
+  function after(d: number): Promise<void> {
+    return wait(toDelay(d, 'time.after'), undefined, undefined)
+  }
+
   return Object.freeze({
     Nanosecond: 1e-6,
     Microsecond: 1e-3,
@@ -61,5 +185,8 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     Minute: 60000,
     Hour: 3600000,
     afterFunc,
+    sleep,
+    after,
+    newTicker,
   } as const)
 }

@@ -1,0 +1,137 @@
+/**
+ * The `testing` namespace: a virtual clock for tests. The contract is in `index.d.ts`.
+ *
+ * HOW: `virtualClock()` asks the runtime's scheduler to move every pending timer to a
+ * {@link VirtualEngine} whose clock is a number this module owns (`Scheduler.swapEngine`),
+ * and points the runtime's wall clock (for `Date` deadlines) at the same virtual time.
+ * `advance(ms)` then walks the virtual engine from one due tick to the next: it sets the
+ * clock to the tick, lets the engine deliver what is due (callbacks run synchronously, in
+ * deadline order, FIFO among equals), and yields to the event loop once (`setImmediate`) so
+ * promise reactions settle and the timers they arm are published before the next step.
+ * Disposing swaps the timers still pending back to the real engine.
+ *
+ * WHY not patch globals: the engines never read `setTimeout` or `Date.now()` on the hot path,
+ * and the native engine's thread cannot be faked from JavaScript, so the seam is the
+ * scheduler's engine and clock, which covers both engines and everything built on them.
+ */
+
+import type { testing as TestingApi } from '../index'
+import { TICKS_PER_MS } from './constants'
+import { VirtualEngine } from './engine/virtual'
+import type { Scheduler } from './scheduler'
+
+/** What a runtime lends the virtual clock. */
+export interface TestingDeps {
+  readonly scheduler: Scheduler
+  /** Makes `wallNow` the wall clock of the runtime's contexts; returns a function that puts the previous one back. */
+  setWallClock(wallNow: () => number): () => void
+}
+
+/** Rounds at one instant after which a timer is taken to re-arm itself forever. */
+const MAX_ROUNDS = 100_000
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Builds the `testing` namespace of a runtime. */
+export function createTesting(deps: TestingDeps): typeof TestingApi {
+  let active: VirtualClock | undefined
+
+  class VirtualClock implements TestingApi.VirtualClock {
+    #now: number
+    #engine: VirtualEngine | undefined
+    #restore: (() => void) | undefined
+    #disposed = false
+
+    constructor() {
+      // A whole tick, so whole-millisecond delays give whole-millisecond deadlines: with
+      // deadlines rounded up to the tick, a fractional start would make every sleep(1000)
+      // end a fraction of a millisecond late, and five of them miss advance(5000).
+      const start = Math.ceil(performance.now() * TICKS_PER_MS) / TICKS_PER_MS
+      const wallStart = Date.now()
+      this.#now = start
+      const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))
+      const restoreEngine = deps.scheduler.swapEngine(
+        (deliver, now) => (this.#engine = new VirtualEngine(deliver, now)),
+        () => this.#now,
+      )
+      this.#restore = () => {
+        restoreEngine()
+        restoreWall()
+      }
+    }
+
+    now(): number {
+      return this.#now
+    }
+
+    async advance(ms: number): Promise<void> {
+      if (typeof ms !== 'number' || ms !== ms) {
+        throw new TypeError(`VirtualClock.advance: ms must be a number of milliseconds, got ${typeof ms === 'number' ? 'NaN' : typeof ms}`)
+      }
+      if (ms < 0 || ms === Infinity) throw new RangeError(`VirtualClock.advance: ms must be finite and not negative, got ${ms}`)
+      await this.#advanceTo(this.#now + ms)
+    }
+
+    async runAll(): Promise<void> {
+      this.#check('runAll')
+      for (let rounds = 0; ; rounds++) {
+        await settle()
+        const next = this.#engine!.next()
+        if (next === undefined) return
+        if (rounds >= MAX_ROUNDS) {
+          throw new Error(`VirtualClock.runAll: timers were still being armed after ${MAX_ROUNDS} rounds (a ticker, or a timer that re-arms itself, never ends)`)
+        }
+        await this.#advanceTo(Math.max(this.#now, next / TICKS_PER_MS))
+      }
+    }
+
+    pending(): number {
+      return deps.scheduler.active
+    }
+
+    [Symbol.dispose](): void {
+      if (this.#disposed) return
+      this.#disposed = true
+      if (active === this) active = undefined
+      this.#restore!()
+      this.#restore = undefined
+    }
+
+    #check(what: string): void {
+      if (this.#disposed) throw new Error(`VirtualClock.${what}: the clock was disposed`)
+    }
+
+    /** Runs everything due up to `target`, one due tick at a time, then stops the clock at `target`. */
+    async #advanceTo(target: number): Promise<void> {
+      this.#check('advance')
+      const engine = this.#engine!
+      await settle()
+      let rounds = 0
+      let lastTick = -1
+      for (;;) {
+        const next = engine.next()
+        if (next === undefined || next / TICKS_PER_MS > target) break
+        if (next === lastTick && ++rounds > MAX_ROUNDS) {
+          throw new Error(`VirtualClock.advance: more than ${MAX_ROUNDS} rounds at virtual time ${this.#now} (a timer re-arms itself without delay)`)
+        }
+        if (next !== lastTick) rounds = 0
+        lastTick = next
+        this.#now = Math.max(this.#now, next / TICKS_PER_MS)
+        engine.fire()
+        await settle()
+      }
+      if (target > this.#now) this.#now = target
+      await settle()
+    }
+  }
+
+  function virtualClock(): TestingApi.VirtualClock {
+    if (active !== undefined) {
+      throw new Error('testing.virtualClock: a virtual clock is already active in this thread; dispose it first')
+    }
+    active = new VirtualClock()
+    return active
+  }
+
+  return Object.freeze({ virtualClock })
+}
