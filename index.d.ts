@@ -90,7 +90,8 @@ export declare namespace time {
    * Waits for the duration `d` to elapse and then calls `f` on the event loop. Returns a
    * {@link Timer} that can cancel the call with `stop` or reschedule it with `reset`.
    *
-   * `f` is called once, never from inside `afterFunc` or any other call of this library, and
+   * `f` is called once, never from inside `afterFunc` or any other call of this library
+   * (except a virtual clock's `advance` and `runAll`, whose job is to run due callbacks), and
    * never early: no earlier than `d` milliseconds after `afterFunc` was called, measured on
    * the monotonic clock (a `performance.now()` taken before the call, plus `d`, is at most
    * `performance.now()` inside `f`).
