@@ -55,7 +55,10 @@ export declare class NativeWheel {
    * tests and diagnostics (commands still in the ring are not seen).
    */
   deadline(index: number): number | null
-  /** Timers armed in the wheel and protocol errors seen, for tests and diagnostics. */
+  /**
+   * Timers armed in the wheel, protocol errors seen and rounds of the wheel thread's loop
+   * (about one per wake-up), for tests and diagnostics.
+   */
   stats(): Record<string, number>
 }
 

@@ -88,7 +88,7 @@ class LazyEngine implements Engine {
 
   setRef(): void {}
   stats() {
-    return { armed: this.armed.size, protocolErrors: this.errors.length }
+    return { armed: this.armed.size, protocolErrors: this.errors.length, rounds: 0 }
   }
   deadlineOf(): number | undefined {
     return undefined

@@ -407,6 +407,21 @@ describe.each(engines)('time on the %s engine', (kind) => {
       await until(() => fired && rt.scheduler.engineStats().armed === 0)
     })
 
+    test('a timer armed and stopped in the same turn costs the native wheel thread no wake-up', async () => {
+      const rt = runtime(kind)
+      rt.time.afterFunc(60_000, () => {}).unref() // the wheel thread now sleeps for about a minute
+      await sleep(50)
+      const before = rt.scheduler.engineStats().rounds
+      for (let i = 0; i < 2000; i++) {
+        rt.time.afterFunc(30_000, () => {}).stop()
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      const rounds = rt.scheduler.engineStats().rounds - before
+      // Before the batch was rescanned, every turn woke it (2000 rounds).
+      if (kind === 'native') expect(rounds).toBeLessThan(50)
+      else expect(rounds).toBe(0)
+    })
+
     test('slots are reused: arming and stopping a million times keeps the table small', () => {
       const rt = runtime(kind)
       for (let i = 0; i < 1_000_000; i++) rt.time.afterFunc(1000, () => {}).stop()

@@ -51,6 +51,7 @@ import {
   CMD_BYTES,
   CMD_CANCEL,
   CMD_KIND_BITS,
+  CMD_KIND_MASK,
   CTRL_BYTES,
   CTRL_HEAD,
   CTRL_TAIL,
@@ -169,7 +170,7 @@ export class Scheduler {
 
   /** The engine's counters (zeros before the engine is created), for tests and diagnostics. */
   engineStats(): EngineStats {
-    return this.engine?.stats() ?? { armed: 0, protocolErrors: 0 }
+    return this.engine?.stats() ?? { armed: 0, protocolErrors: 0, rounds: 0 }
   }
 
   /** The deadline tick the engine holds for slot `index`, for diagnostics; undefined if none. */
@@ -381,7 +382,9 @@ export class Scheduler {
       const earliest = base + this.batchMinDelay
       this.batchMinDelay = Infinity
       this.updateLimit()
-      engine.published(earliest)
+      const from = this.batchStart
+      const to = this.tail
+      engine.published(earliest, () => base + this.minLiveDelay(from, to))
     }
     if (this.refDirty) {
       this.refDirty = false
@@ -391,6 +394,28 @@ export class Scheduler {
         engine.setRef(want)
       }
     }
+  }
+
+  /**
+   * The smallest delay among the ARM commands in ring positions `from..to` whose arming is
+   * still current (not stopped or re-armed since); Infinity if there is none. Reads only
+   * commands this thread wrote, which the engine never writes to.
+   */
+  private minLiveDelay(from: number, to: number): number {
+    let min = Infinity
+    const i32 = this.i32
+    const f64 = this.f64
+    for (let seq = from; seq !== to; seq = (seq + 1) | 0) {
+      const slot = seq & RING_MASK
+      const w = RING_I32 + slot * CMD_I32
+      const word0 = i32[w]!
+      if ((word0 & CMD_KIND_MASK) !== CMD_ARM_AFTER) continue
+      const index = i32[w + 1]!
+      if (this.gens[index] !== (word0 >>> CMD_KIND_BITS) || typeof this.timers[index] !== 'object') continue
+      const delay = f64[RING_F64 + slot * CMD_F64 + 1]!
+      if (delay < min) min = delay
+    }
+    return min
   }
 
   private markRefDirty(): void {

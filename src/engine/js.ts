@@ -60,7 +60,7 @@ export class WheelEngine implements Engine {
     this.wheel = new Wheel(Math.floor(now() * TICKS_PER_MS))
   }
 
-  published(_earliest: number): void {
+  published(_earliest: number, _exact: () => number): void {
     this.consume()
   }
 
@@ -71,7 +71,7 @@ export class WheelEngine implements Engine {
   setRef(_on: boolean): void {}
 
   stats(): EngineStats {
-    return { armed: this.wheel.size(), protocolErrors: 0 }
+    return { armed: this.wheel.size(), protocolErrors: 0, rounds: 0 }
   }
 
   takeAll(): Float64Array {
@@ -143,8 +143,8 @@ class JsEngine extends WheelEngine {
   private refd = false
   private closed = false
 
-  override published(earliest: number): void {
-    super.published(earliest)
+  override published(earliest: number, exact: () => number): void {
+    super.published(earliest, exact)
     this.schedule()
   }
 

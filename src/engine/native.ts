@@ -4,7 +4,9 @@
  *
  * Waking: after the scheduler publishes a batch, the thread needs a wake-up only if it is
  * parked and the batch holds a deadline earlier than the time it will wake by itself, or the
- * ring is half full. So cancellations and moves to later deadlines never cost a wake-up: they
+ * ring is half full. The batch's lower bound is checked first; only if it would wake the thread
+ * is the batch scanned for the earliest arm still current (an arm stopped or moved in the same
+ * turn does not count). So cancellations and moves to later deadlines never cost a wake-up: they
  * wait in the ring until the thread wakes for a deadline (which, for a timer moved later, is no
  * later than its old one), and the memory they hold is bounded by the ring. The check reads the state with a sequentially consistent load after the
  * sequentially consistent store of the tail; the thread does the mirror image before it parks
@@ -53,11 +55,12 @@ class NativeEngine implements Engine {
     this.f64 = new Float64Array(memory)
   }
 
-  published(earliest: number): void {
+  published(earliest: number, exact: () => number): void {
     const i32 = this.i32
     if (Atomics.load(i32, CTRL_STATE) !== STATE_PARKED) return
+    const parkedUntil = this.f64[CTRL_PARKED_UNTIL_F64]!
     if (
-      earliest < this.f64[CTRL_PARKED_UNTIL_F64]! ||
+      (earliest < parkedUntil && exact() < parkedUntil) ||
       ((Atomics.load(i32, CTRL_TAIL) - Atomics.load(i32, CTRL_HEAD)) | 0) >= RING_CAPACITY / 2
     ) {
       this.wheel.wake()
@@ -74,7 +77,7 @@ class NativeEngine implements Engine {
 
   stats(): EngineStats {
     const s = this.wheel.stats()
-    return { armed: s['armed']!, protocolErrors: s['protocolErrors']! }
+    return { armed: s['armed']!, protocolErrors: s['protocolErrors']!, rounds: s['rounds']! }
   }
 
   takeAll(): Float64Array {

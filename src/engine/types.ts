@@ -27,10 +27,14 @@ export interface Engine {
   /** Float64 view of the same memory. */
   readonly f64: Float64Array
   /**
-   * Commands up to the stored `CTRL_TAIL` are published; `earliest` is the earliest deadline
-   * (JavaScript ms) among them, `Infinity` if they arm nothing. Never delivers synchronously.
+   * Commands up to the stored `CTRL_TAIL` are published. `earliest` is a lower bound of the
+   * earliest deadline (JavaScript ms) they arm (`Infinity` if they arm nothing): it also
+   * counts arms that later commands of the batch cancelled or moved. `exact()` returns the
+   * earliest deadline among the arms still current, scanning the batch: an engine calls it
+   * only when `earliest` alone would make it do work (wake a thread). Never delivers
+   * synchronously.
    */
-  published(earliest: number): void
+  published(earliest: number, exact: () => number): void
   /** The ring is full: apply every published command now. Never delivers synchronously. */
   makeRoom(): void
   /** Whether pending timers keep the process alive. */
@@ -56,6 +60,8 @@ export interface EngineStats {
   armed: number
   /** Commands the engine could not apply (always 0 unless there is a bug). */
   protocolErrors: number
+  /** Rounds of the native wheel thread's loop (about one per wake-up); 0 for other engines. */
+  rounds: number
 }
 
 /** Creates an engine that delivers to `deliver`, on the clock `now` (ms). */

@@ -180,13 +180,15 @@ impl NativeWheel {
     self.driver.deadline(index).map(|tick| tick as f64)
   }
 
-  /// Timers armed in the wheel and protocol errors seen, for tests and diagnostics.
+  /// Timers armed in the wheel, protocol errors seen and rounds of the wheel thread's loop
+  /// (about one per wake-up), for tests and diagnostics.
   #[napi]
   pub fn stats(&self) -> HashMap<String, f64> {
     let s = self.driver.stats();
     HashMap::from([
       ("armed".to_owned(), s.armed as f64),
       ("protocolErrors".to_owned(), s.protocol_errors as f64),
+      ("rounds".to_owned(), s.rounds as f64),
     ])
   }
 }
