@@ -1,0 +1,40 @@
+// One (suite, engine) of the benchmark, in a fresh process, so no two cases share a heap.
+//
+//   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
+//
+// suite: scale | steady-arm | steady-reset | steady-stop | fire | fire-burst | ctx | ctx-bytes | idle
+// engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
+//         for ctx: node-ac or node-signal)
+// Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
+// BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7).
+
+import { loadEngine, report } from './lib/common.mjs'
+import { ctxSuite } from './lib/ctx.mjs'
+import { fire } from './lib/fire.mjs'
+import { idle } from './lib/idle.mjs'
+import { scale } from './lib/scale.mjs'
+import { steady } from './lib/steady.mjs'
+
+if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
+
+const [suite, engine, nArg] = process.argv.slice(2)
+const N = Number(nArg ?? 0)
+const bench = { time: Number(process.env.BENCH_TIME_MS ?? 1000), warmupTime: Number(process.env.BENCH_WARMUP_MS ?? 300) }
+
+let result
+if (suite === 'ctx' || suite === 'ctx-bytes') {
+  const variant = engine.startsWith('node') ? engine : 'afterfunc'
+  const lib = variant === 'afterfunc' ? await loadEngine(engine) : undefined
+  result = await ctxSuite(lib, variant, N, bench, suite === 'ctx' ? 'time' : 'bytes')
+} else {
+  const lib = await loadEngine(engine)
+  if (suite === 'scale') result = await scale(lib, N)
+  else if (suite.startsWith('steady-')) result = await steady(lib, N, suite.slice('steady-'.length), bench)
+  else if (suite === 'fire') result = await fire(lib, N, 'chunked')
+  else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')
+  else if (suite === 'idle') result = await idle(lib, N, Number(process.env.BENCH_IDLE_MS ?? 5000))
+  else throw new Error(`unknown suite ${suite}`)
+}
+report({ suite, engine, n: N, ...result })
+// Pending timers (the point of most suites) would keep the process alive.
+process.exit(0)

@@ -1,0 +1,3 @@
+module afterfunc/benchmark/go
+
+go 1.22

@@ -1,0 +1,123 @@
+// Helpers shared by every child process of the benchmark: loading an engine, settling it,
+// reading memory and per-thread CPU, statistics, and the result protocol.
+
+import { readFileSync, readdirSync } from 'node:fs'
+
+/** The duration of the i-th timer of S1–S4 and S7: 60 s + (i mod 4096)·7 ms. */
+export const duration = (i) => 60_000 + (i % 4096) * 7
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+export const immediate = () => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Loads the engine a child runs: 'native' or 'js' import the public package (its ESM entry)
+ * with AFTERFUNC_BACKEND set; 'node' imports nothing (Node's own timers).
+ */
+export async function loadEngine(engine) {
+  if (engine === 'node') return undefined
+  if (engine !== 'native' && engine !== 'js') throw new Error(`unknown engine ${engine}`)
+  process.env.AFTERFUNC_BACKEND = engine
+  const lib = await import('../../index.mjs')
+  if (lib.backend !== engine) throw new Error(`wanted the ${engine} engine, got ${lib.backend}`)
+  return lib
+}
+
+/**
+ * Waits until the engine has applied every command made so far. The engine applies the
+ * command ring in order, so a 0 ms timer armed now fires only after all earlier commands
+ * were applied (for the native engine: by the wheel thread). Then one turn of the loop.
+ */
+export async function settle(lib) {
+  if (lib !== undefined) await new Promise((resolve) => lib.time.afterFunc(0, resolve))
+  await immediate()
+}
+
+/** heapUsed + external, and RSS, after two full collections. */
+export function gcMemory() {
+  globalThis.gc()
+  globalThis.gc()
+  const m = process.memoryUsage()
+  return { heap: m.heapUsed + m.external, rss: m.rss }
+}
+
+/** CPU time of the whole process (every thread), in ns. */
+export function processCpuNs() {
+  const u = process.cpuUsage()
+  return (u.user + u.system) * 1000
+}
+
+/**
+ * CPU time of one thread of this process, in ns, from /proc/self/task/<tid>/schedstat (the
+ * scheduler's own nanosecond count; Node 20 has no process.threadCpuUsage). NaN off Linux.
+ */
+export function threadCpuNs(tid) {
+  try {
+    return Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU time of the JavaScript (main) thread, in ns. Its thread id is the process id. */
+export const mainThreadCpuNs = () => threadCpuNs(process.pid)
+
+/** Thread id of the native engine's wheel thread ("afterfunc-wheel"), if there is one. */
+export function wheelThreadId() {
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'afterfunc-wheel') return Number(tid)
+    }
+  } catch {}
+  return undefined
+}
+
+/** Per-thread CPU readings: the whole process, the main thread, the wheel thread (if any). */
+export function cpuSnapshot(wheelTid) {
+  return {
+    process: processCpuNs(),
+    main: mainThreadCpuNs(),
+    wheel: wheelTid === undefined ? 0 : threadCpuNs(wheelTid),
+    wall: performance.now(),
+  }
+}
+
+/** Difference of two cpuSnapshot()s, in ns (wall in ns too). */
+export function cpuDelta(a, b) {
+  return {
+    process: b.process - a.process,
+    main: b.main - a.main,
+    wheel: b.wheel - a.wheel,
+    wall: (b.wall - a.wall) * 1e6,
+  }
+}
+
+/** Quantile q of an ascending Float64Array (nearest rank). */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
+}
+
+/** An array of n small integers in fast (packed SMI) elements, so filling it later allocates nothing. */
+export function slots(n) {
+  const a = []
+  for (let i = 0; i < n; i++) a.push(0)
+  return a
+}
+
+/** Prints the child's result for the orchestrator: one line, marked, at the end of stdout. */
+export function report(result) {
+  const cpu = process.cpuUsage()
+  process.stdout.write(`\n@@RESULT ${JSON.stringify({ ...result, self_cpu_ms: (cpu.user + cpu.system) / 1000 })}\n`)
+}
+
+/** Busy and total jiffies of the whole machine, from /proc/stat (undefined off Linux). */
+export function machineJiffies() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const idle = f[3] + (f[4] ?? 0)
+    const total = f.reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,120 @@
+// S5 fire: N timers due at random points of a 100 ms window that opens LEAD_MS after arming
+// ends. Each timer's delay is a whole number of ms (so Node's setTimeout groups them in about
+// a thousand duration lists, its good case), and its deadline is performance.now() read just
+// before the arm call plus that delay; the callback records performance.now() - deadline.
+// Every timer has its own small closure (to know its index): the same for every engine.
+//
+// Arming: `chunked` (the main figure) arms CHUNK timers per turn of the event loop, as timers
+// armed by separate requests are; `burst` arms all N in one synchronous run. afterfunc reads
+// the clock once per synchronous run, when it publishes the batch, so in a burst every timer
+// is late by the rest of the run that armed it (documented, never early); Node reads the
+// loop's cached time, taken before the run, so its timers fire early by the same amount.
+//
+// CPU is read over the firing window only (from shortly before the first deadline to the last
+// callback): the whole process (process.cpuUsage), the main thread and, for the native engine,
+// the wheel thread (both from /proc/self/task/<tid>/schedstat).
+
+import { cpuDelta, cpuSnapshot, immediate, mainThreadCpuNs, quantile, settle, sleep, wheelThreadId } from './common.mjs'
+
+export const WINDOW_MS = 100
+const LEAD_MS = 200
+export const CHUNK = 1000
+
+export async function fire(lib, N, mode = 'chunked') {
+  const node = lib === undefined
+  const afterFunc = node ? undefined : lib.time.afterFunc
+  const deadline = new Float64Array(N)
+  const late = new Float64Array(N)
+  // Random positions in the window, fixed seed (xorshift32).
+  const pos = new Float64Array(N)
+  let x = 0x9e3779b9
+  for (let i = 0; i < N; i++) {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    pos[i] = ((x >>> 0) / 2 ** 32) * WINDOW_MS
+  }
+  let fired = 0
+  let done
+  const allFired = new Promise((resolve) => (done = resolve))
+  const callbacks = new Array(N)
+  for (let i = 0; i < N; i++) {
+    callbacks[i] = () => {
+      late[i] = performance.now() - deadline[i]
+      if (++fired === N) done()
+    }
+  }
+  // Warm the engine (and create it) on a few timers, then a collection, so neither lands in the window.
+  await new Promise((resolve) => (node ? setTimeout(resolve, 1) : afterFunc(1, resolve)))
+  globalThis.gc()
+  globalThis.gc()
+
+  // The window opens LEAD_MS after arming is expected to end: estimate arming at 1.5 µs per timer.
+  const open = performance.now() + LEAD_MS + N * 0.0015
+  const arm = node
+    ? (from, to) => {
+        for (let i = from; i < to; i++) {
+          const now = performance.now()
+          const d = Math.max(1, Math.ceil(open + pos[i] - now))
+          deadline[i] = now + d
+          setTimeout(callbacks[i], d)
+        }
+      }
+    : (from, to) => {
+        for (let i = from; i < to; i++) {
+          const now = performance.now()
+          const d = Math.max(1, Math.ceil(open + pos[i] - now))
+          deadline[i] = now + d
+          afterFunc(d, callbacks[i])
+        }
+      }
+  const armStart = performance.now()
+  if (mode === 'burst') arm(0, N)
+  else {
+    for (let i = 0; i < N; i += CHUNK) {
+      arm(i, Math.min(N, i + CHUNK))
+      await immediate()
+    }
+  }
+  const armEnd = performance.now()
+  const wheelTid = wheelThreadId()
+  const first = deadline.reduce((a, b) => Math.min(a, b), Infinity)
+  const wait = first - performance.now() - 20
+  if (wait > 0) await sleep(wait)
+  const c0 = cpuSnapshot(wheelTid)
+  const startedBeforeFirst = performance.now() < first
+  await allFired
+  const c1 = cpuSnapshot(wheelTid)
+  const d = cpuDelta(c0, c1)
+  await settle(lib)
+
+  const sorted = late.slice().sort()
+  let early = 0
+  for (let i = 0; i < N; i++) if (late[i] < 0) early++
+
+  // The callbacks' own floor: the same closures called in deadline order from a plain loop,
+  // with no timer library. Main-thread CPU per fire minus this is what delivery costs.
+  const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => deadline[a] - deadline[b])
+  fired = 0
+  const f0 = mainThreadCpuNs()
+  for (let k = 0; k < N; k++) callbacks[order[k]]()
+  const floor = (mainThreadCpuNs() - f0) / N
+
+  return {
+    n: N,
+    mode,
+    arm_ms: armEnd - armStart,
+    window_opened_after_arming_ms: first - armEnd,
+    measured_from_before_first_deadline: startedBeforeFirst,
+    cpu_per_fire_ns: d.process / N,
+    main_cpu_per_fire_ns: d.main / N,
+    wheel_cpu_per_fire_ns: d.wheel / N,
+    callback_floor_ns: floor,
+    window_wall_ms: d.wall / 1e6,
+    late_p50_ms: quantile(sorted, 0.5),
+    late_p99_ms: quantile(sorted, 0.99),
+    late_max_ms: sorted[N - 1],
+    late_min_ms: sorted[0],
+    early,
+  }
+}

@@ -1,0 +1,81 @@
+// S1/S2/S3 "scale" and S4: the first N arms, resets and stops in a fresh process, and the
+// memory the N live timers hold.
+//
+// Cold on purpose: the loops run once, with no warm-up beyond one arm+stop that creates the
+// engine. Every Timer (or Node Timeout) survives, so the arm loop is dominated by V8's
+// young-generation collector copying survivors and promoting them; that cost is real for an
+// application that arms N long-lived timers at once, and the same for every engine.
+
+import { cpuDelta, cpuSnapshot, duration, gcMemory, settle, sleep, slots, wheelThreadId } from './common.mjs'
+
+/** ms slept after the engine applied every command and before memory is read. */
+export const MEMORY_SLEEP_MS = 100
+
+export async function scale(lib, N) {
+  const f = () => {}
+  const timers = slots(N)
+  const node = lib === undefined
+  const afterFunc = node ? undefined : lib.time.afterFunc
+
+  // Create the engine (and its command ring) before the baseline, then measure.
+  if (node) clearTimeout(setTimeout(f, 1))
+  else lib.time.afterFunc(1, f).stop()
+  await settle(lib)
+  const wheelTid = wheelThreadId()
+  await sleep(MEMORY_SLEEP_MS)
+  const mem0 = gcMemory()
+
+  const phase = async (loop) => {
+    const c0 = cpuSnapshot(wheelTid)
+    const t0 = process.hrtime.bigint()
+    loop()
+    const t1 = process.hrtime.bigint()
+    await null // the batch is published in a microtask: include it
+    const t2 = process.hrtime.bigint()
+    await settle(lib) // until the engine has applied every command
+    const d = cpuDelta(c0, cpuSnapshot(wheelTid))
+    return {
+      wall_ns: Number(t1 - t0) / N,
+      wall_flush_ns: Number(t2 - t0) / N,
+      cpu_ns: d.process / N,
+      main_cpu_ns: d.main / N,
+      wheel_cpu_ns: d.wheel / N,
+    }
+  }
+
+  const arm = await phase(
+    node
+      ? () => {
+          for (let i = 0; i < N; i++) timers[i] = setTimeout(f, duration(i))
+        }
+      : () => {
+          for (let i = 0; i < N; i++) timers[i] = afterFunc(duration(i), f)
+        },
+  )
+  await sleep(MEMORY_SLEEP_MS)
+  const mem1 = gcMemory()
+  const memory = {
+    heap_bytes: (mem1.heap - mem0.heap) / N,
+    rss_bytes: (mem1.rss - mem0.rss) / N,
+  }
+
+  const reset = await phase(
+    node
+      ? () => {
+          for (let i = 0; i < N; i++) timers[i].refresh()
+        }
+      : () => {
+          for (let i = 0; i < N; i++) timers[i].reset(duration(i))
+        },
+  )
+  const stop = await phase(
+    node
+      ? () => {
+          for (let i = 0; i < N; i++) clearTimeout(timers[i])
+        }
+      : () => {
+          for (let i = 0; i < N; i++) timers[i].stop()
+        },
+  )
+  return { arm, reset, stop, memory }
+}

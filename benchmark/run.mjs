@@ -1,0 +1,433 @@
+// `npm run bench`: every suite of the benchmark, on every engine, side by side in one run.
+//
+//   node benchmark/run.mjs            full run (N = 10k, 100k, 1M; about 6–8 minutes)
+//   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k; about 2 minutes)
+//
+// Engines: afterfunc's native engine and TypeScript engine (the public package, with
+// AFTERFUNC_BACKEND=native|js), Node's own timers, and Go (benchmark/go, built once).
+// Each (suite, engine, N) runs in its own child process (`node --expose-gc benchmark/child.mjs`),
+// so no two cases share a heap. Prints one table (figures at the largest N, ratios against
+// Node's timers in the same run, the issue's targets marked met or missed), writes
+// benchmark/results.json (every raw figure and the machine) and benchmark/chart.svg (S1, S3
+// and S5 against N). How each figure is measured: benchmark/README.md.
+
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { machineJiffies, sleep } from './lib/common.mjs'
+import { chartSvg } from './lib/chart.mjs'
+import { renderTable, target } from './lib/table.mjs'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.dirname(here)
+// `--report`: print the table and redraw the chart from benchmark/results.json, running nothing.
+const saved = process.argv.includes('--report') ? JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8')) : undefined
+const QUICK = saved ? saved.config.quick : process.env.BENCH_QUICK === '1'
+const NS = saved
+  ? saved.config.ns
+  : process.env.BENCH_NS
+    ? process.env.BENCH_NS.split(',').map(Number)
+    : QUICK
+      ? [10_000, 100_000]
+      : [10_000, 100_000, 1_000_000]
+const NMAX = NS[NS.length - 1]
+const config = saved?.config ?? {
+  quick: QUICK,
+  ns: NS,
+  tinybench_time_ms: QUICK ? 300 : 1000,
+  tinybench_warmup_ms: QUICK ? 100 : 300,
+  idle_ms: QUICK ? 2000 : 5000,
+  s6_in_flight: QUICK ? 10_000 : 100_000,
+  s8_connections: 2000,
+  s8_rounds: QUICK ? 2 : 4,
+  s8_seconds_per_round: QUICK ? 2 : 3,
+  s8_warmup_seconds: 1,
+}
+const t0 = Date.now()
+const log = (msg) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`)
+const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n))
+
+// ---------------------------------------------------------------- machine and engines
+
+function machineInfo() {
+  const cpus = os.cpus()
+  const git = (args) => {
+    const r = spawnSync('git', args, { cwd: root, encoding: 'utf8' })
+    return r.status === 0 ? r.stdout.trim() : undefined
+  }
+  const go = spawnSync('go', ['version'], { encoding: 'utf8' })
+  return {
+    name: process.env.BENCH_MACHINE ?? 'polyglot',
+    hostname: os.hostname(),
+    cpu_model: cpus[0]?.model,
+    cores: cpus.length,
+    memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    v8: process.versions.v8,
+    go: go.status === 0 ? go.stdout.trim() : undefined,
+    date: new Date().toISOString(),
+    commit: git(['rev-parse', 'HEAD']),
+    worktree_dirty: (git(['status', '--porcelain', '--untracked-files=no']) ?? '') !== '',
+    loadavg_at_start: os.loadavg(),
+  }
+}
+
+function nativeAvailable() {
+  const r = spawnSync(process.execPath, ['-e', "import('./index.mjs').then((m) => { if (m.backend !== 'native') process.exit(1) })"], {
+    cwd: root,
+    env: { ...process.env, AFTERFUNC_BACKEND: 'native' },
+    encoding: 'utf8',
+  })
+  if (r.status !== 0) log(`the native engine does not load (run \`npm run build:native\`); it is left out:\n${r.stderr}`)
+  return r.status === 0
+}
+
+function buildGo() {
+  const out = path.join(os.tmpdir(), `afterfunc-bench-go-${process.pid}`)
+  const r = spawnSync('go', ['build', '-o', out, '.'], { cwd: path.join(here, 'go'), encoding: 'utf8' })
+  if (r.error || r.status !== 0) {
+    log(`Go is not available (${r.error?.message ?? r.stderr.trim()}); the Go column is left out`)
+    return undefined
+  }
+  return out
+}
+
+// ---------------------------------------------------------------- children
+
+function envFor(engine) {
+  const env = { ...process.env, BENCH_TIME_MS: String(config.tinybench_time_ms), BENCH_WARMUP_MS: String(config.tinybench_warmup_ms), BENCH_IDLE_MS: String(config.idle_ms) }
+  delete env.AFTERFUNC_BACKEND
+  if (engine === 'native' || engine === 'js') env.AFTERFUNC_BACKEND = engine
+  if (engine === 'native-signal') env.AFTERFUNC_BACKEND = 'native'
+  return env
+}
+
+/** Runs a command whose stdout ends with `@@RESULT {json}`; resolves with that object (or { error }). */
+function runResult(cmd, args, env, timeoutMs = 240_000) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      const m = /^@@RESULT (.*)$/m.exec(out)
+      if (m) resolve(JSON.parse(m[1]))
+      else resolve({ error: `exit ${code ?? signal}: ${out.slice(-500)}` })
+    })
+  })
+}
+
+const runs = []
+let goBin
+const USER_HZ = 100 // /proc/stat counts in 1/100 s on Linux
+const QUIET = 0.15 // the machine counts as quiet below 15% busy (of all cores)
+
+/** Fraction of the machine (all cores) busy over `ms`. */
+async function busyOver(ms) {
+  const a = machineJiffies()
+  await sleep(ms)
+  const b = machineJiffies()
+  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0
+}
+
+/** Waits (at most 3 s, 1 s in a quick run) until other processes leave the machine quiet; returns the last reading. */
+async function waitQuiet() {
+  let busy = 0
+  for (let i = 0; i < (QUICK ? 4 : 12); i++) {
+    busy = await busyOver(250)
+    if (busy < QUIET) break
+  }
+  return busy
+}
+
+/**
+ * Runs `body` (which returns a record with `self_cpu_ms`, the CPU of our own processes in it)
+ * after waiting for a quiet machine, and adds to the record how busy the machine was before,
+ * and what share of the cores other processes used while it ran.
+ */
+async function measured(body) {
+  const busyBefore = await waitQuiet()
+  const j0 = machineJiffies()
+  const started = Date.now()
+  const record = await body()
+  const wall = (Date.now() - started) / 1000
+  const j1 = machineJiffies()
+  record.elapsed_ms = Date.now() - started
+  record.machine_busy_before_pct = +(100 * busyBefore).toFixed(1)
+  // /proc/stat counts in 10 ms steps: too coarse to judge a case shorter than a second.
+  if (j0 && j1 && record.self_cpu_ms !== undefined && wall >= 1) {
+    const foreign = (j1.busy - j0.busy) / USER_HZ - record.self_cpu_ms / 1000
+    record.foreign_cpu_pct = +Math.max(0, (100 * foreign) / (wall * os.cpus().length)).toFixed(1)
+  }
+  return record
+}
+
+async function run(suite, engine, n) {
+  const record = await measured(async () => {
+    const result =
+      engine === 'go'
+        ? await runResult(goBin, ['-suite', suite, '-n', String(n), '-time', `${config.tinybench_time_ms}ms`, '-warmup', `${config.tinybench_warmup_ms}ms`], process.env)
+        : await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, engine, String(n)], envFor(engine))
+    return { ...result, suite, engine, n }
+  })
+  runs.push(record)
+  log(
+    `${suite.padEnd(13)} ${engine.padEnd(12)} N=${fmtN(n).padEnd(5)} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
+      `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
+  )
+  return record
+}
+
+// S8: a server process per variant, autocannon in another process; rounds in alternating order.
+async function serve(variant, round) {
+  const record = await measured(() => serveOnce(variant, round))
+  runs.push(record)
+  log(
+    `server        ${variant.padEnd(13)} round ${round}: ${record.error ? `FAILED: ${record.error}` : `${Math.round(record.rps)} req/s, p99 ${record.latency_p99_ms} ms`}` +
+      `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
+  )
+}
+
+async function serveOnce(variant, round) {
+  const server = spawn(process.execPath, [path.join(here, 'server.mjs'), variant], {
+    cwd: root,
+    env: envFor(variant),
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  })
+  const port = await new Promise((resolve, reject) => {
+    let buf = ''
+    server.stdout.on('data', (d) => {
+      buf += d
+      const m = /listening (\d+)/.exec(buf)
+      if (m) resolve(Number(m[1]))
+    })
+    server.on('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)))
+  })
+  const load = await runResult(
+    process.execPath,
+    [path.join(here, 'load.mjs'), String(port), String(config.s8_connections), String(config.s8_seconds_per_round), String(config.s8_warmup_seconds)],
+    process.env,
+  )
+  server.send('stats')
+  const stats = await Promise.race([
+    new Promise((resolve) => server.once('message', resolve)),
+    new Promise((resolve) => setTimeout(() => resolve({}), 5000)),
+  ])
+  if (server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve))
+    setTimeout(() => server.kill('SIGKILL'), 3000).unref()
+    await exited
+  }
+  return {
+    suite: 'server',
+    engine: variant,
+    round,
+    ...load,
+    server_requests: stats.requests,
+    server_cpu_ms: stats.cpu_ms,
+    server_cpu_us_per_request: stats.requests ? (stats.cpu_ms * 1000) / stats.requests : undefined,
+    self_cpu_ms: (load.self_cpu_ms ?? 0) + (stats.cpu_ms ?? 0),
+  }
+}
+
+// ---------------------------------------------------------------- the run
+
+let machine, ENGINES, WITH_GO, elapsed
+if (saved) {
+  machine = saved.machine
+  runs.push(...saved.runs)
+  elapsed = saved.elapsed_s
+  ENGINES = ['native', 'js', 'node'].filter((e) => runs.some((r) => r.engine === e))
+  WITH_GO = runs.some((r) => r.engine === 'go') ? [...ENGINES, 'go'] : ENGINES
+} else {
+  machine = machineInfo()
+  log(`${machine.cpu_model}, ${machine.cores} cores, Node ${machine.node}, ${machine.go ?? 'no Go'}; N = ${NS.map(fmtN).join(', ')}${QUICK ? ' (quick)' : ''}`)
+  ENGINES = nativeAvailable() ? ['native', 'js', 'node'] : ['js', 'node']
+  goBin = buildGo()
+  WITH_GO = goBin ? [...ENGINES, 'go'] : ENGINES
+
+  for (const n of NS) {
+    for (const suite of ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire']) {
+      for (const engine of WITH_GO) await run(suite, engine, n)
+    }
+  }
+  for (const engine of ENGINES) await run('fire-burst', engine, NMAX)
+  for (const suite of ['ctx', 'ctx-bytes']) {
+    for (const engine of [...ENGINES, 'node-ac', 'node-signal'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight)
+  }
+  for (const engine of ENGINES) await run('idle', engine, NMAX)
+  const S8 = ['none', 'node-timeout', 'node-signal', ...ENGINES.filter((e) => e !== 'node'), ...(ENGINES.includes('native') ? ['native-signal'] : [])]
+  for (let round = 0; round < config.s8_rounds; round++) {
+    for (const v of round % 2 === 0 ? S8 : [...S8].reverse()) await serve(v, round)
+  }
+  machine.loadavg_at_end = os.loadavg()
+  elapsed = (Date.now() - t0) / 1000
+}
+
+// ---------------------------------------------------------------- figures
+
+const NOISY_PCT = 10 // a figure measured while other processes used more of the machine than this is marked †
+const get = (suite, engine, n = NMAX) => runs.find((r) => r.suite === suite && r.engine === engine && r.n === n && !r.error)
+/** Values of one figure per engine; `noisy` lists the engines whose case ran beside other load. */
+function pick(suite, f, n = NMAX, engines = ['native', 'js', 'node', 'go']) {
+  const values = {}
+  const noisy = new Set()
+  for (const e of engines) {
+    const r = get(suite, e, n)
+    if (!r) continue
+    values[e] = f(r, e)
+    if (values[e] !== undefined && r.foreign_cpu_pct >= NOISY_PCT) noisy.add(e)
+  }
+  return { values, noisy }
+}
+/** Median over the S8 rounds of one variant. */
+const serverAvg = (variant, f) => {
+  const vs = runs.filter((r) => r.suite === 'server' && r.engine === variant && !r.error).map(f).sort((a, b) => a - b)
+  if (vs.length === 0) return undefined
+  const m = vs.length >> 1
+  return vs.length % 2 ? vs[m] : (vs[m - 1] + vs[m]) / 2
+}
+const serverNoisy = (variant) => runs.some((r) => r.suite === 'server' && r.engine === variant && r.foreign_cpu_pct >= NOISY_PCT)
+
+const rows = []
+const add = (suite, figure, kind, picked, targets = () => [], unit) => {
+  const { values, noisy } = picked.values ? picked : { values: picked, noisy: new Set() }
+  const row = { suite, figure, kind, values, unit, noisy: [...noisy] }
+  row.targets = targets(row)
+  rows.push(row)
+  return row
+}
+const N = fmtN(NMAX)
+
+add('S1 arm', `steady: arm+stop pair, ns/op (${N} live)`, 'lower', pick('steady-arm', (r) => r.pair?.ns), (row) => [
+  target.faster(row, 'native', 10),
+  target.faster(row, 'native', 20, '20× faster (stretch)'),
+  target.faster(row, 'js', 5),
+  target.noSlowerThanGo(row, 'native'),
+], 'op')
+add('S1 arm', 'steady: arm alone (stop untimed), ns/op', 'lower', pick('steady-arm', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node']), undefined, 'op')
+add('S1 arm', 'steady: arm+stop pair, process CPU ns/op', 'lower', pick('steady-arm', (r) => r.pair?.cpu_ns), undefined, 'cpu')
+add('S1 arm', `scale: first ${N} arms, JS-thread ns/op`, 'lower', pick('scale', (r) => r.arm.wall_ns), undefined, 'op')
+add('S1 arm', `scale: first ${N} arms, process CPU ns/op`, 'lower', pick('scale', (r) => r.arm.cpu_ns), undefined, 'cpu')
+add('S2 reset', 'steady: reset (Node: refresh()), ns/op', 'lower', pick('steady-reset', (r) => r.pair?.ns), (row) => [target.faster(row, 'native', 5)], 'op')
+add('S2 reset', 'steady: reset, process CPU ns/op', 'lower', pick('steady-reset', (r) => r.pair?.cpu_ns), undefined, 'cpu')
+add('S2 reset', `scale: first ${N} resets, JS-thread ns/op`, 'lower', pick('scale', (r) => r.reset.wall_ns), undefined, 'op')
+add('S2 reset', `scale: first ${N} resets, process CPU ns/op`, 'lower', pick('scale', (r) => r.reset.cpu_ns), undefined, 'cpu')
+add('S3 stop', 'steady: stop+arm pair (Node: clearTimeout), ns/op', 'lower', pick('steady-stop', (r) => r.pair?.ns), (row) => [target.faster(row, 'native', 5)], 'op')
+add('S3 stop', 'steady: stop alone (re-arm untimed), ns/op', 'lower', pick('steady-stop', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node']), (row) => [
+  target.faster(row, 'native', 5),
+], 'op')
+add('S3 stop', 'steady: stop+arm pair, process CPU ns/op', 'lower', pick('steady-stop', (r) => r.pair?.cpu_ns), undefined, 'cpu')
+add('S3 stop', `scale: first ${N} stops, JS-thread ns/op`, 'lower', pick('scale', (r) => r.stop.wall_ns), undefined, 'op')
+add('S3 stop', `scale: first ${N} stops, process CPU ns/op`, 'lower', pick('scale', (r) => r.stop.cpu_ns), undefined, 'cpu')
+add('S4 memory', `heapUsed+external B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.heap_bytes))
+add('S4 memory', `RSS B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.rss_bytes), (row) => [
+  target.fraction(row, 'native', 0.5),
+  target.fraction(row, 'js', 0.6),
+])
+add('S5 fire', `main-thread CPU ns/fire (${N} in 100 ms; Go: process)`, 'lower', pick('fire', (r, e) => (e === 'go' ? r.cpu_per_fire_ns : r.main_cpu_per_fire_ns)), (row) => [target.faster(row, 'native', 10, '10× less')], 'cpu')
+add('S5 fire', 'process CPU ns/fire (all threads)', 'lower', pick('fire', (r) => r.cpu_per_fire_ns), undefined, 'cpu')
+add('S5 fire', 'wheel-thread CPU ns/fire', 'abs', pick('fire', (r, e) => (e === 'native' ? r.wheel_cpu_per_fire_ns : undefined)))
+add('S5 fire', 'callbacks alone, plain loop, ns/fire (floor)', 'abs', pick('fire', (r) => r.callback_floor_ns, NMAX, ['native', 'js', 'node']))
+add('S5 fire', 'delivery alone: main-thread CPU minus the floor, ns/fire', 'lower', pick('fire', (r) => r.main_cpu_per_fire_ns - r.callback_floor_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')
+add('S5 fire', 'lateness p50, ms', 'lower', pick('fire', (r) => r.late_p50_ms), undefined, 'ms')
+add('S5 fire', 'lateness p99, ms', 'lower', pick('fire', (r) => r.late_p99_ms), (row) => [target.atMost(row, 'native', 20, ' ms')], 'ms')
+for (const n of NS.slice(0, -1)) {
+  add('S5 fire', `lateness p99 at N = ${fmtN(n)}, ms`, 'lower', pick('fire', (r) => r.late_p99_ms, n), (row) => [target.atMost(row, 'native', 20, ' ms')], 'ms')
+  add('S5 fire', `early fires at N = ${fmtN(n)}`, 'abs', pick('fire', (r) => r.early, n))
+}
+add('S5 fire', 'lateness max, ms', 'lower', pick('fire', (r) => r.late_max_ms), undefined, 'ms')
+add('S5 fire', 'early fires (count)', 'abs', pick('fire', (r) => r.early), (row) => [target.atMost(row, 'native', 0, ''), target.atMost(row, 'js', 0, '')])
+add('S5 fire', `burst (all ${N} armed in one synchronous run): lateness p50, ms`, 'lower', pick('fire-burst', (r) => r.late_p50_ms, NMAX, ['native', 'js', 'node']), undefined, 'ms')
+add('S5 fire', 'burst: lateness p99, ms', 'lower', pick('fire-burst', (r) => r.late_p99_ms, NMAX, ['native', 'js', 'node']), undefined, 'ms')
+add('S5 fire', 'burst: early fires (count)', 'abs', pick('fire-burst', (r) => r.early, NMAX, ['native', 'js', 'node']))
+const ctx = (e, f, suite = 'ctx') => { const r = get(suite, e, config.s6_in_flight); return r && !r.pending ? f(r) : undefined }
+const ctxNoisy = (suite, ...es) => new Set(es.filter((e) => get(suite, e, config.s6_in_flight)?.foreign_cpu_pct >= NOISY_PCT).map((e) => (e.startsWith('node') ? 'node' : e)))
+const s6 = (f, base, suite = 'ctx') => ({
+  values: { native: ctx('native', f, suite), js: ctx('js', f, suite), node: ctx(base, f, suite) },
+  noisy: ctxNoisy(suite, 'native', 'js', base),
+})
+add('S6 server pattern', 'withTimeout+cancel ns/request vs AbortController+setTimeout+clearTimeout', 'lower', s6((r) => r.request_ns, 'node-ac'), undefined, 'op')
+add('S6 server pattern', 'withTimeout+cancel ns/request vs AbortSignal.timeout', 'lower', s6((r) => r.request_ns, 'node-signal'), undefined, 'op')
+add('S6 server pattern', 'same, reading ctx.signal, ns/request vs AbortController+setTimeout+clearTimeout', 'lower', {
+  values: { native: ctx('native', (r) => r.request_with_signal_ns), js: ctx('js', (r) => r.request_with_signal_ns), node: ctx('node-ac', (r) => r.request_ns) },
+  noisy: ctxNoisy('ctx', 'native', 'js', 'node-ac'),
+}, undefined, 'op')
+add('S6 server pattern', `heapUsed+external B per in-flight request (${fmtN(config.s6_in_flight)}) vs AbortController+setTimeout`, 'bytes', s6((r) => r.heap_bytes, 'node-ac', 'ctx-bytes'))
+add('S6 server pattern', 'RSS B per in-flight request vs AbortController+setTimeout', 'bytes', s6((r) => r.rss_bytes, 'node-ac', 'ctx-bytes'))
+add('S6 server pattern', 'RSS B per in-flight request vs AbortSignal.timeout', 'bytes', s6((r) => r.rss_bytes, 'node-signal', 'ctx-bytes'))
+add('S7 idle', `CPU over ${config.idle_ms / 1000} s with ${N} far-future timers, % of a core`, 'abs', pick('idle', (r) => r.core_pct, NMAX, ['native', 'js', 'node']), (row) => [
+  target.atMost(row, 'native', 1, '% of a core'),
+])
+const s8 = (f, base) => ({
+  values: { native: serverAvg('native', f), js: serverAvg('js', f), node: serverAvg(base, f) },
+  noisy: new Set([['native', 'native'], ['js', 'js'], ['node', base]].filter(([, v]) => serverNoisy(v)).map(([e]) => e)),
+})
+const none = serverAvg('none', (r) => r.rps)
+add('S8 HTTP server', `req/s (median of ${config.s8_rounds} rounds), ${config.s8_connections} conns, vs setTimeout+clearTimeout/refresh (no timers at all: ${none ? Math.round(none) : '—'})`, 'higher', s8((r) => r.rps, 'node-timeout'))
+add('S8 HTTP server', 'req/s vs AbortSignal.timeout + refresh()', 'higher', s8((r) => r.rps, 'node-signal'))
+add('S8 HTTP server', `p99 latency ms vs setTimeout+clearTimeout/refresh (no timers: ${serverAvg('none', (r) => r.latency_p99_ms) ?? '—'})`, 'lower', s8((r) => r.latency_p99_ms, 'node-timeout'), undefined, 'ms')
+add('S8 HTTP server', 'p99 latency ms vs AbortSignal.timeout + refresh()', 'lower', s8((r) => r.latency_p99_ms, 'node-signal'), undefined, 'ms')
+add('S8 HTTP server', 'server CPU µs/request vs setTimeout+clearTimeout/refresh', 'lower', s8((r) => r.server_cpu_us_per_request, 'node-timeout'), undefined, 'cpu')
+if (ENGINES.includes('native')) {
+  add('S8 HTTP server', 'req/s, native reading ctx.signal (js column) vs setTimeout+clearTimeout', 'higher', {
+    values: { native: serverAvg('native', (r) => r.rps), js: serverAvg('native-signal', (r) => r.rps), node: serverAvg('node-timeout', (r) => r.rps) },
+    noisy: new Set([['native', 'native'], ['js', 'native-signal'], ['node', 'node-timeout']].filter(([, v]) => serverNoisy(v)).map(([e]) => e)),
+  })
+}
+
+// ---------------------------------------------------------------- chart
+
+const series = (suite, f, dashed, engines = WITH_GO) =>
+  engines.map((engine) => ({ engine, dashed, points: NS.map((n) => { const r = get(suite, engine, n); return [n, r ? f(r, engine) : undefined] }) }))
+const svg = chartSvg({
+  title: 'afterfunc vs Node timers vs Go, against the number of live timers',
+  subtitle: `${machine.name}: ${machine.cpu_model}, ${machine.cores} cores, Node ${machine.node}, ${machine.go?.split(' ')[2] ?? ''}, ${machine.date.slice(0, 10)}${QUICK ? ' (quick run)' : ''}; lower is better`,
+  panels: [
+    {
+      title: 'S1 arm',
+      unit: 'ns per op',
+      solidLabel: 'steady arm+stop pair',
+      dashedLabel: 'cold: first N arms',
+      series: [...series('steady-arm', (r) => r.pair?.ns, false), ...series('scale', (r) => r.arm.wall_ns, true)],
+    },
+    {
+      title: 'S3 stop',
+      unit: 'ns per op',
+      solidLabel: 'steady stop+arm pair',
+      dashedLabel: 'cold: first N stops',
+      series: [...series('steady-stop', (r) => r.pair?.ns, false), ...series('scale', (r) => r.stop.wall_ns, true)],
+    },
+    {
+      title: 'S5 fire (N due in 100 ms)',
+      unit: 'CPU ns per fire',
+      solidLabel: 'main thread (Go: process)',
+      dashedLabel: 'whole process',
+      series: [
+        ...series('fire', (r, e) => (e === 'go' ? r.cpu_per_fire_ns : r.main_cpu_per_fire_ns), false),
+        ...series('fire', (r) => r.cpu_per_fire_ns, true, ENGINES),
+      ],
+    },
+  ],
+})
+writeFileSync(path.join(here, 'chart.svg'), svg)
+
+const table = renderTable(rows)
+const results = { machine, config, elapsed_s: elapsed, table: rows, runs }
+writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+
+console.log(
+  `\nafterfunc benchmark — ${machine.name} (${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}, ${machine.go ?? 'no Go'}, ${machine.date}` +
+    `\nfigures at N = ${N} unless stated; ratios against Node's timers in this run; ${QUICK ? 'QUICK run' : 'full run'} in ${elapsed.toFixed(0)} s` +
+    `\nload average 1 min at start ${machine.loadavg_at_start[0].toFixed(2)}, at end ${machine.loadavg_at_end[0].toFixed(2)}\n`,
+)
+console.log(table)
+if (rows.some((r) => r.noisy.length)) console.log(`\n† measured while other processes used ≥ ${NOISY_PCT}% of the machine (see foreign_cpu_pct in results.json)`)
+const failed = runs.filter((r) => r.error)
+if (failed.length) console.log(`\n${failed.length} case(s) failed: ${failed.map((r) => `${r.suite}/${r.engine}/${r.n}`).join(', ')}`)
+console.log(`\nwrote benchmark/results.json and benchmark/chart.svg${saved ? ' (redrawn from the saved results)' : ''}`)
+if (goBin) rmSync(goBin, { force: true })
