@@ -41,7 +41,11 @@ export declare class NativeWheel {
    * nothing more. Ignored after [`close`](Self::close).
    */
   setRef(on: boolean): void
-  /** Stops the wheel thread and waits for it; pending timers are dropped. Idempotent. */
+  /**
+   * Stops the wheel thread and waits for it; pending timers are dropped, and the engine no
+   * longer keeps the process alive, whatever [`set_ref`](Self::set_ref) said last.
+   * Idempotent.
+   */
   close(): void
   /**
    * Applies every published command, then disarms every timer and returns them as

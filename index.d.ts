@@ -43,6 +43,10 @@ export declare namespace time {
    * The engine holds a pending timer: it fires even if nothing else references the `Timer`.
    * Once it has fired or was stopped, the engine drops it (and so its callback), unless
    * `reset` arms it again.
+   *
+   * Its methods check their receiver: called on anything but a `Timer` of this copy of
+   * afterfunc (`Timer.prototype.reset.call(other, 5)`), they throw a `TypeError` and change
+   * nothing.
    */
   interface Timer {
     /**
@@ -156,6 +160,10 @@ export declare namespace time {
   /**
    * Calls a function every period, created by {@link newTicker}. Like Go's `*time.Ticker`
    * (there is no channel: the callback is the tick).
+   *
+   * Ticks fall on a grid, start + k·period, and never drift. A period shorter than the
+   * engine's 1 ms tick gives one tick per engine tick. As with {@link Timer}, the methods
+   * throw a `TypeError` on a receiver that is not a `Ticker` of this copy of afterfunc.
    */
   interface Ticker {
     /**
@@ -536,14 +544,19 @@ export declare namespace testing {
      * clock stands at `now() + ms` and nothing is due. A callback that throws makes it reject
      * with that error (the others due at the same time still run, on the next turn).
      *
-     * Throws a `TypeError` if `ms` is not a number or is NaN, a `RangeError` if it is negative
-     * or infinite, and an `Error` if the clock was disposed or a timer re-arms itself without
-     * delay more than 100,000 times at one instant.
+     * Rejects (the clock unmoved) with a `TypeError` if `ms` is not a number or is NaN, a
+     * `RangeError` if it is negative or infinite or would take the clock to the end of the
+     * engines' range (2^44-1 ms of `performance.now()`, about 557 years: deadlines are held
+     * there at most, so past it a new timer could not wait its whole delay); and with an
+     * `Error` if the clock was disposed or a timer re-arms itself without delay more than
+     * 100,000 times at one instant.
      */
     advance(ms: number): Promise<void>
 
     /**
-     * Advances to the last pending deadline, running everything, until nothing is pending.
+     * Advances to the last pending deadline, running everything, until nothing is pending
+     * (except timers held at the end of the engines' range, which never fire: armed when less
+     * than their delay was left before it; see {@link advance}).
      * Rejects with an `Error` (leaving the clock where it got to) if timers are still being
      * armed after 100,000 rounds, as a ticker or a self-re-arming timer does.
      */

@@ -48,6 +48,10 @@ import type { context as ContextApi } from '../index'
 import { MAX_DURATION_MS } from './constants'
 import { checkFunction, describe, toDelay } from './errors'
 import type { Schedulable, Scheduler } from './scheduler'
+import { types } from 'node:util'
+
+const isDate = types.isDate
+const dateGetTime = Date.prototype.getTime
 
 type Context = ContextApi.Context
 type CancelFunc = ContextApi.CancelFunc
@@ -394,8 +398,10 @@ function asCtx(v: unknown, where: string, what: string): Ctx {
 /** Checks a deadline (a valid Date or epoch ms) and returns it in epoch ms, fractions kept. */
 function toDeadline(d: unknown, where: string): number {
   let ms: number
-  if (d instanceof Date) {
-    ms = d.getTime()
+  if (isDate(d)) {
+    // Also a Date of another realm (a vm context), which `instanceof Date` would reject; its
+    // own getTime is not trusted (it may be overridden).
+    ms = dateGetTime.call(d)
     if (ms !== ms) throw new TypeError(`${where}: the deadline must be a valid Date, got an invalid Date`)
     return ms
   }

@@ -16,7 +16,7 @@
  */
 
 import type { testing as TestingApi } from '../index'
-import { TICKS_PER_MS } from './constants'
+import { MAX_TICK, TICKS_PER_MS } from './constants'
 import { VirtualEngine } from './engine/virtual'
 import type { Scheduler } from './scheduler'
 
@@ -26,6 +26,15 @@ export interface TestingDeps {
   /** Makes `wallNow` the wall clock of the runtime's contexts; returns a function that puts the previous one back. */
   setWallClock(wallNow: () => number): () => void
 }
+
+/**
+ * Where the virtual clock ends, in ms: the engines' last tick, MAX_TICK (2^44-1 ms of
+ * performance.now(), about 557 years). A deadline is held there at most, so the clock must stay
+ * short of it: a clock at or past it would run every new timer at once, early. `advance` and
+ * `runAll` stop before it, and a timer held at MAX_TICK (armed when less than Go's maximum
+ * duration was left) never fires: late is allowed, early never.
+ */
+const END_MS = MAX_TICK / TICKS_PER_MS
 
 /** Rounds at one instant after which a timer is taken to re-arm itself forever. */
 const MAX_ROUNDS = 100_000
@@ -69,6 +78,12 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
         throw new TypeError(`VirtualClock.advance: ms must be a number of milliseconds, got ${typeof ms === 'number' ? 'NaN' : typeof ms}`)
       }
       if (ms < 0 || ms === Infinity) throw new RangeError(`VirtualClock.advance: ms must be finite and not negative, got ${ms}`)
+      if (this.#now + ms >= END_MS) {
+        throw new RangeError(
+          `VirtualClock.advance: advancing ${ms} ms from ${this.#now} would reach the end of the engines' range, ` +
+            `${END_MS} ms (about 557 years), where new timers could no longer be held to their deadline`,
+        )
+      }
       await this.#advanceTo(this.#now + ms)
     }
 
@@ -77,7 +92,8 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       for (let rounds = 0; ; rounds++) {
         await settle()
         const next = this.#engine!.next()
-        if (next === undefined) return
+        // Timers held at the end of the range never fire (see END_MS): they stay pending.
+        if (next === undefined || next >= MAX_TICK) return
         if (rounds >= MAX_ROUNDS) {
           throw new Error(`VirtualClock.runAll: timers were still being armed after ${MAX_ROUNDS} rounds (a ticker, or a timer that re-arms itself, never ends)`)
         }

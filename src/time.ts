@@ -13,6 +13,15 @@ import { isContext } from './context'
 import { checkFunction, describe, toDelay } from './errors'
 import { UNREF, type Schedulable, type Scheduler } from './scheduler'
 
+/**
+ * The error for a method called on an object that is not one of its class in this runtime
+ * (`Object.getPrototypeOf(t).reset.call(other, 5)`, or a timer of another copy of afterfunc):
+ * left unchecked, reset would arm the foreign object and the scheduler would later call its `_f`.
+ */
+function incompatible(where: string, self: unknown): TypeError {
+  return new TypeError(`${where}: called on ${describe(self)}, which is not a ${where.split(/[.[]/)[0]} made by this afterfunc`)
+}
+
 /** Builds a `time` namespace whose timers live in `scheduler`. */
 export function createTime(scheduler: Scheduler): typeof TimeApi {
   const s = scheduler
@@ -29,28 +38,34 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     stop(): boolean {
+      if (!(this instanceof Timer)) throw incompatible('Timer.stop', this)
       return s.stop(this)
     }
 
     reset(d: number): boolean {
+      if (!(this instanceof Timer)) throw incompatible('Timer.reset', this)
       return s.reset(this, toDelay(d, 'Timer.reset'))
     }
 
     ref(): this {
+      if (!(this instanceof Timer)) throw incompatible('Timer.ref', this)
       s.ref(this)
       return this
     }
 
     unref(): this {
+      if (!(this instanceof Timer)) throw incompatible('Timer.unref', this)
       s.unref(this)
       return this
     }
 
     hasRef(): boolean {
+      if (!(this instanceof Timer)) throw incompatible('Timer.hasRef', this)
       return (this._k & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
+      if (!(this instanceof Timer)) throw incompatible('Timer[Symbol.dispose]', this)
       s.stop(this)
     }
   }
@@ -67,8 +82,13 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     /** What the scheduler runs at each tick: re-arm for the next grid point, then call the user. */
     readonly _f = (): void => {
       const now = s.clock()
-      const next = this._start + (Math.floor((now - this._start) / this._period) + 1) * this._period
-      s.arm(this, next - now)
+      const period = this._period
+      // The next grid point after now, so missed ticks are dropped, never queued. It is at most
+      // one period away; when floating point says otherwise (a period so small that the tick
+      // count overflows to Infinity, or rounding at the grid point), the next tick is simply
+      // one period from now, which for a period under the engine's tick is the next tick.
+      const delay = this._start + (Math.floor((now - this._start) / period) + 1) * period - now
+      s.arm(this, delay > 0 && delay <= period ? delay : period)
       this._user()
     }
     private readonly _user: () => void
@@ -83,10 +103,12 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     stop(): void {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker.stop', this)
       s.stop(this)
     }
 
     reset(d: number): void {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker.reset', this)
       const period = toPeriod(d, 'Ticker.reset')
       this._period = period
       this._start = s.clock()
@@ -94,20 +116,24 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     ref(): this {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker.ref', this)
       s.ref(this)
       return this
     }
 
     unref(): this {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker.unref', this)
       s.unref(this)
       return this
     }
 
     hasRef(): boolean {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker.hasRef', this)
       return (this._k & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
+      if (!(this instanceof Ticker)) throw incompatible('Ticker[Symbol.dispose]', this)
       s.stop(this)
     }
   }

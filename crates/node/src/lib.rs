@@ -152,11 +152,20 @@ impl NativeWheel {
     )
   }
 
-  /// Stops the wheel thread and waits for it; pending timers are dropped. Idempotent.
+  /// Stops the wheel thread and waits for it; pending timers are dropped, and the engine no
+  /// longer keeps the process alive, whatever [`set_ref`](Self::set_ref) said last.
+  /// Idempotent.
   #[napi]
-  pub fn close(&mut self) {
+  pub fn close(&mut self, env: Env) -> Result<()> {
+    if self.closed {
+      return Ok(());
+    }
+    // Unref first, while the thread-safe function is certainly alive: once closed, set_ref is
+    // ignored, so a ref'd function left behind would hold the event loop open for good.
+    self.set_ref(env, false)?;
     self.closed = true;
     self.driver.shutdown();
+    Ok(())
   }
 
   /// Applies every published command, then disarms every timer and returns them as
