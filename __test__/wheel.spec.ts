@@ -226,9 +226,30 @@ describe('Wheel: due timers and poll', () => {
     wheel.arm(3, 0, -5)
     expect(wheel.when(3)).toBe(-5)
     expect(wheel.nextExpiration()).toBe(500)
-    expect(fired(wheel, 100)).toEqual([1, 2, 3]) // arm order, not deadline order
+    expect(fired(wheel, 100)).toEqual([3, 2, 1]) // deadline order, though armed the other way
     expect(wheel.elapsed()).toBe(500)
     expect(fired(wheel, 100)).toEqual([])
+  })
+
+  it('timers armed late, out of deadline order, come out in deadline order, FIFO among equals (as in Rust)', () => {
+    const wheel = new Wheel(1000)
+    const late: [number, number][] = [[1, 900], [2, 300], [3, 900], [4, 1000], [5, 300], [6, 50]]
+    for (const [i, when] of late) wheel.arm(i, 0, when)
+    wheel.arm(7, 0, 1001)
+    expect(wheel.cancel(3, 0)).toBe(true)
+    wheel.arm(2, 0, 300) // moved: now behind 5, its equal
+    expect(fired(wheel, 1001)).toEqual([6, 5, 2, 1, 4, 7])
+    for (const [i, when] of late) wheel.arm(i, 0, when)
+    const taken: number[][] = []
+    wheel.takeAll((index, _gen, when) => taken.push([index, when]))
+    expect(taken).toEqual([[6, 50], [2, 300], [5, 300], [1, 900], [3, 900], [4, 1000]])
+    expect(wheel.size()).toBe(0)
+    // Many, in reverse order with equal deadlines interleaved.
+    const many = new Wheel(2 ** 20)
+    for (let i = 0; i < 10_000; i++) many.arm(i, 0, 10_000 - (i >>> 1))
+    const want: number[] = []
+    for (let k = 4_999; k >= 0; k--) want.push(2 * k, 2 * k + 1)
+    expect(fired(many, 2 ** 20)).toEqual(want)
   })
 
   it('emits the timers already due before those the poll cascades', () => {
@@ -454,8 +475,8 @@ interface RefEntry {
 }
 
 /**
- * The reference: a plain array sorted by (key, seq), where key = max(when, elapsed at arming):
- * a timer armed in the past is due at the tick it was armed at, after those armed before it.
+ * The reference: a plain array sorted by (key, seq), where key = when: a timer armed in the
+ * past is due at once, and comes out in deadline order among the due ones all the same.
  */
 class Reference {
   elapsed: number
@@ -471,8 +492,10 @@ class Reference {
   get(index: number): RefEntry | undefined {
     return this.byIndex.get(index)
   }
+  /** When the earliest timer is due: its deadline, or now (`elapsed`) if that has passed. */
   minKey(): number | undefined {
-    return this.entries[0]?.key
+    const key = this.entries[0]?.key
+    return key === undefined ? undefined : Math.max(key, this.elapsed)
   }
   /** The deadline of a random armed timer, or undefined when none is armed. */
   randomWhen(rng: Rng): number | undefined {
@@ -481,7 +504,7 @@ class Reference {
   arm(index: number, gen: number, when: number): void {
     this.remove(index)
     when = Math.min(when, MAX_TICK)
-    const entry: RefEntry = { key: Math.max(when, this.elapsed), seq: this.seq++, index, gen: gen & GEN_MASK, when }
+    const entry: RefEntry = { key: when, seq: this.seq++, index, gen: gen & GEN_MASK, when }
     let lo = 0
     let hi = this.entries.length
     while (lo < hi) {

@@ -126,6 +126,11 @@ export class Wheel {
    * Entries appended to the due list by `emit` callbacks come after it and wait for the next poll.
    */
   private drainLast = NIL
+  /**
+   * Set when a late arm (`when <= elapsed()`) put a timer behind a due one with a later `when`;
+   * the next `poll` (or `takeAll`) then sorts the due list. Cascades append in `when` order.
+   */
+  private dueUnsorted = false
 
   /**
    * A wheel with no timers, processed up to tick `start`.
@@ -191,7 +196,12 @@ export class Wheel {
     else this.count++
     this.whens[index] = when
     this.gens[index] = gen & GEN_MASK
-    this.append(this.listOf(when), index)
+    const list = this.listOf(when)
+    if (list === DUE) {
+      const tail = this.tails[DUE]!
+      if (tail !== NIL && this.whens[tail]! > when) this.dueUnsorted = true
+    }
+    this.append(list, index)
   }
 
   /**
@@ -224,8 +234,8 @@ export class Wheel {
 
   /**
    * Expires every armed timer with `when <= now`, calling `emit(index, gen)` for each in order
-   * of `when` (timers armed with a `when` already `<= elapsed()` count as due at `elapsed()`),
-   * first-armed first among equal deadlines. Each timer is disarmed just before its `emit`, so
+   * of `when` (also among timers armed late, with a `when` already `<= elapsed()`: they come
+   * out sorted with the rest), first-armed first among equal deadlines. Each timer is disarmed just before its `emit`, so
    * `isArmed(index)` is false inside `emit` and `emit` may re-arm it.
    *
    * Afterwards `elapsed()` is `max(elapsed(), floor(now))`. A `now` below `elapsed()` (or NaN)
@@ -255,6 +265,7 @@ export class Wheel {
       }
       this.setNow(now)
     }
+    if (this.dueUnsorted) this.sortDue()
     // Drain the due list up to its current tail (see `drainLast`). The arrays are re-read each
     // time round because `emit` may arm a new index and grow them.
     this.drainLast = this.tails[DUE]
@@ -282,11 +293,12 @@ export class Wheel {
   /** Sets `elapsed` and its cached halves. */
   /**
    * Disarms every timer and calls `emit(index, gen, when)` for each, in the order `poll` would
-   * expire them: timers already due first, in arming order, then by deadline, FIFO among
-   * equal deadlines. `elapsed()` does not change, so the wheel stays usable. For moving every
+   * expire them: by deadline, FIFO among equal deadlines (timers already due first, as their
+   * deadlines are the earliest). `elapsed()` does not change, so the wheel stays usable. For moving every
    * timer to another wheel (a virtual clock); O(n log n). Mirrors `Wheel::take_all` in Rust.
    */
   takeAll(emit: (index: number, gen: number, when: number) => void): void {
+    if (this.dueUnsorted) this.sortDue()
     const order: number[] = []
     for (let index = this.heads[DUE]!; index !== NIL; index = this.nexts[index]!) order.push(index)
     // Equal deadlines share one slot list, so a stable sort by deadline of the lists'
@@ -341,6 +353,21 @@ export class Wheel {
       this.nexts[tail] = index
     }
     this.tails[list] = index
+  }
+
+  /**
+   * Puts the due list back in order of `when`, FIFO among equal `when` (the sort is stable), after
+   * late arms came out of order. Relinks in place: nothing is armed or disarmed.
+   */
+  private sortDue(): void {
+    this.dueUnsorted = false
+    const order: number[] = []
+    for (let index = this.heads[DUE]!; index !== NIL; index = this.nexts[index]!) order.push(index)
+    const whens = this.whens
+    order.sort((x, y) => whens[x]! - whens[y]!)
+    this.heads[DUE] = NIL
+    this.tails[DUE] = NIL
+    for (const index of order) this.append(DUE, index)
   }
 
   /** Removes armed `index` from the list its (elapsed, when) places it in. Leaves `count` alone. */

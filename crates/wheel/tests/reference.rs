@@ -1,8 +1,8 @@
 //! Randomized comparison of the wheel against a simple reference model.
 //!
 //! The reference keeps armed timers in a `BTreeMap<(deadline, seq), (index, generation)>` plus a
-//! per-index key. Its effective deadline is `max(when, elapsed at arming)` (a timer armed in the
-//! past is due at once, after the ones already due) and `seq` grows with every arm/move, which
+//! per-index key. Its deadline is `when` (a timer armed in the past is due at once, and comes out
+//! in deadline order among the due ones all the same) and `seq` grows with every arm/move, which
 //! makes "FIFO among equal deadlines, a moved timer goes to the back" the map's order.
 //!
 //! Thousands of seeded sequences of arm / move / cancel / poll run against both, with deadlines
@@ -71,7 +71,7 @@ impl Reference {
     }
     self.seq += 1;
     let when = when.min(MAX_TICK);
-    let key = (when.max(self.elapsed), self.seq);
+    let key = (when, self.seq);
     self.timers.insert(key, id);
     self.key_of[i] = Some((key, when));
   }
@@ -91,8 +91,8 @@ impl Reference {
   }
 
   fn poll(&mut self, now: u64) -> Vec<TimerId> {
-    // Timers armed in the past are keyed at the elapsed they were armed at, so everything
-    // up to max(now, elapsed) is due.
+    // Everything up to max(now, elapsed) is due, in (deadline, seq) order, including timers
+    // armed with a deadline already in the past.
     self.elapsed = self.elapsed.max(now);
     let mut out = Vec::new();
     while let Some(entry) = self.timers.first_entry() {
@@ -111,8 +111,9 @@ impl Reference {
     self.key_of.get(index as usize).copied().flatten().map(|(_, w)| w)
   }
 
+  /// When the earliest timer is due: its deadline, or now (`elapsed`) if that has passed.
   fn earliest(&self) -> Option<u64> {
-    self.timers.keys().next().map(|&(w, _)| w)
+    self.timers.keys().next().map(|&(w, _)| w.max(self.elapsed))
   }
 }
 

@@ -120,12 +120,9 @@ fn earlier_deadline_first_across_levels() {
   }
   assert_eq!(w.len(), deadlines.len());
   let (out, _) = run_until(&mut w, u64::MAX);
-  // Past deadlines (100, 3) are due at once, in arming order; the rest in deadline order.
-  let mut expected: Vec<(u64, usize)> = deadlines
-    .iter()
-    .enumerate()
-    .map(|(i, &d)| (d.max(100), i))
-    .collect();
+  // Past deadlines (100, 3) are due at once; all come out in deadline order, the past ones
+  // too (3 before 100, though armed after it).
+  let mut expected: Vec<(u64, usize)> = deadlines.iter().enumerate().map(|(i, &d)| (d, i)).collect();
   expected.sort();
   let got: Vec<u32> = out.iter().map(|&(i, _)| i).collect();
   let want: Vec<u32> = expected.iter().map(|&(_, i)| i as u32).collect();
@@ -240,8 +237,9 @@ fn past_deadline_is_due_on_next_poll() {
   w.arm(id(3), 1001);
   assert_eq!(w.next_expiration(), Some(1000));
   assert_eq!(w.when(2), Some(5));
-  // A poll with now < elapsed expires only the due list and keeps elapsed.
-  assert_eq!(poll(&mut w, 0), [1, 2]);
+  // A poll with now < elapsed expires only the due list and keeps elapsed; in deadline
+  // order, though 2 (due at 5) was armed after 1 (due at 1000).
+  assert_eq!(poll(&mut w, 0), [2, 1]);
   assert_eq!(w.elapsed(), 1000);
   assert_eq!(w.next_expiration(), Some(1001));
   assert_eq!(poll(&mut w, 1000), Vec::<u32>::new());
@@ -262,7 +260,8 @@ fn cancel_from_due_list() {
   assert!(!w.cancel(id(2)));
   assert_eq!(w.len(), 2);
   w.check_invariants().unwrap();
-  assert_eq!(poll(&mut w, 500), [1, 3]);
+  // In deadline order: 3 (due at 10) before 1 (due at 400).
+  assert_eq!(poll(&mut w, 500), [3, 1]);
   w.arm(id(1), 0);
   assert!(w.cancel(id(1)));
   assert_eq!(w.next_expiration(), None);
@@ -473,4 +472,43 @@ fn take_all_empties_in_poll_order_and_keeps_the_wheel_usable() {
   fn b_when(deadlines: &[u64], id: TimerId) -> u64 {
     deadlines[id.index as usize]
   }
+}
+
+#[test]
+fn late_arms_come_out_in_deadline_order_fifo_among_equals() {
+  // The wheel thread's clock may be ahead of the JavaScript time a batch was armed at, so a
+  // batch can arrive with several deadlines already past, in any order.
+  let mut w = Wheel::new(1000);
+  let late = [(1, 900), (2, 300), (3, 900), (4, 1000), (5, 300), (6, 50)];
+  for &(i, when) in &late {
+    w.arm(id(i), when);
+  }
+  w.arm(id(7), 1001);
+  // Cancelling and moving within the unsorted due list keep the rest in order.
+  assert!(w.cancel(id(3)));
+  w.arm(id(2), 300); // moved: now behind 5, its equal
+  w.check_invariants().unwrap();
+  assert_eq!(poll(&mut w, 1001), [6, 5, 2, 1, 4, 7]);
+  w.check_invariants().unwrap();
+
+  // take_all sees the same order.
+  for &(i, when) in &late {
+    w.arm(id(i), when);
+  }
+  let mut taken = Vec::new();
+  w.take_all(|id, when| taken.push((id.index, when)));
+  assert_eq!(
+    taken,
+    [(6, 50), (2, 300), (5, 300), (1, 900), (3, 900), (4, 1000)]
+  );
+  assert_eq!(w.len(), 0);
+
+  // Many late arms in reverse order, with equal deadlines interleaved.
+  let mut w = Wheel::new(1 << 20);
+  for i in 0..10_000u32 {
+    w.arm(id(i), u64::from(10_000 - i / 2));
+  }
+  let out = poll(&mut w, 1 << 20);
+  let want: Vec<u32> = (0..5_000u32).rev().flat_map(|k| [2 * k, 2 * k + 1]).collect();
+  assert_eq!(out, want);
 }

@@ -35,9 +35,12 @@
 //! tick wide, so cascading it moves exactly its timers, in order, to the due list; cascades run
 //! in increasing start order and the due list is drained once at the end of a poll. So timers
 //! come out in order of `when`, and among equal `when` in the order they were last armed or
-//! moved. A timer armed with `when <= elapsed` goes straight to the due list: it is emitted by
-//! the next poll, after the timers already due, i.e. its effective deadline is the `elapsed`
-//! it was armed at (see [`Wheel::arm`]).
+//! moved. A timer armed with `when <= elapsed` (late: the wheel thread's clock may be ahead of
+//! the time the JavaScript thread armed it at) goes straight to the due list, which the next
+//! poll emits in order of `when` too: late timers usually arrive in order, and when one does
+//! not, the due list is marked unsorted and the poll sorts it (stably) before emitting. So a
+//! poll emits every timer with `when <= now` in order of `when`, FIFO among equal `when`,
+//! however late each was armed.
 //!
 //! # Levels
 //!
@@ -109,8 +112,11 @@ pub struct Wheel {
   len: usize,
   /// Bit `L` set iff level `L` has an occupied slot.
   occupied_levels: u32,
-  /// Timers with `when <= elapsed`, in the order they became due.
+  /// Timers with `when <= elapsed`: in order of `when` (FIFO among equal) unless
+  /// `due_unsorted`.
   due: List,
+  /// Set when a late arm put a timer behind one with a later `when`; cleared by sorting.
+  due_unsorted: bool,
   levels: Box<[Level; LEVELS]>,
   entries: Slab,
 }
@@ -148,6 +154,7 @@ impl Wheel {
       len: 0,
       occupied_levels: 0,
       due: List::EMPTY,
+      due_unsorted: false,
       levels: Box::new([const { Level::new() }; LEVELS]),
       entries: Slab::new(),
     }
@@ -203,10 +210,10 @@ impl Wheel {
   /// as if it had been cancelled and armed anew. `len()` grows by one only if it was not armed.
   ///
   /// If `when <= elapsed()` the timer is due at once: the next [`poll`](Self::poll), whatever
-  /// its `now`, emits it, after the timers that were due before it (timers armed in the past
-  /// are emitted in arming order, not sorted by their past deadlines).
+  /// its `now`, emits it, in order of `when` among the timers due (FIFO among equal `when`).
   ///
-  /// O(1); allocates only to grow the storage to a new largest index.
+  /// O(1); allocates only to grow the storage to a new largest index. (A late timer armed
+  /// out of deadline order costs the next poll a sort of the due list.)
   ///
   /// # Panics
   /// If `id.index > MAX_INDEX` or `id.generation > GEN_MASK` (programming errors: the caller
@@ -286,15 +293,16 @@ impl Wheel {
     Some((level, slot, (self.elapsed & !block) + ((slot as u64) << shift)))
   }
 
-  /// Expires every armed timer with `when <= now` and calls `emit` with each one's id, in
-  /// order of deadline and FIFO among equal deadlines; timers armed with `when <= elapsed()`
-  /// come first, in arming order. Each timer is unlinked (not armed, `len()` already reduced)
-  /// before `emit` sees it, so its index may be re-armed right after. Then `elapsed()` is
-  /// `max(elapsed(), now)`.
+  /// Expires every armed timer with `when <= max(now, elapsed())` and calls `emit` with each
+  /// one's id, in order of deadline and FIFO among equal deadlines (the order of their last
+  /// arming), including timers armed late, with `when <= elapsed()`. Each timer is unlinked
+  /// (not armed, `len()` already reduced) before `emit` sees it, so its index may be re-armed
+  /// right after. Then `elapsed()` is `max(elapsed(), now)`.
   ///
   /// `now < elapsed()` is allowed: it emits only the timers already due and leaves `elapsed()`
   /// alone. A repeated `poll` with the same `now` emits only timers armed in between with
-  /// `when <= now`. Cost: O(timers emitted + slots cascaded).
+  /// `when <= now`. Cost: O(timers emitted + slots cascaded), plus O(d log d) for the d timers
+  /// due when late arms came out of deadline order (a stable sort, linear on sorted runs).
   pub fn poll(&mut self, now: u64, mut emit: impl FnMut(TimerId)) {
     // Cascade every slot that starts at or before `now`, in start order. Entries that
     // become due are appended to the due list after those due before; the rest go lower.
@@ -316,6 +324,7 @@ impl Wheel {
     if now > self.elapsed {
       self.elapsed = now;
     }
+    self.sort_due();
     let entries = self.entries.entries_mut();
     while let Some(index) = self.due.pop_front(entries) {
       self.len -= 1;
@@ -327,10 +336,12 @@ impl Wheel {
   }
 
   /// Disarms every timer and calls `emit` with each one's id and deadline, in the order
-  /// [`poll`](Self::poll) would expire them: timers already due first, in arming order, then
-  /// by deadline, FIFO among equal deadlines. `elapsed()` does not change, so the wheel stays
-  /// usable. For moving every timer to another wheel (a virtual clock); O(n log n).
+  /// [`poll`](Self::poll) would expire them: by deadline, FIFO among equal deadlines (timers
+  /// already due first, as their deadlines are the earliest). `elapsed()` does not change, so
+  /// the wheel stays usable. For moving every timer to another wheel (a virtual clock);
+  /// O(n log n).
   pub fn take_all(&mut self, mut emit: impl FnMut(TimerId, u64)) {
+    self.sort_due();
     let entries = self.entries.entries_mut();
     let mut due = Vec::new();
     while let Some(index) = self.due.pop_front(entries) {
@@ -377,9 +388,31 @@ impl Wheel {
 
   /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
   #[inline]
+  /// Puts the due list back in order of `when` (stable, so FIFO among equal `when`) if a late
+  /// arm disturbed it. Relinks the entries in place: nothing is armed or disarmed.
+  fn sort_due(&mut self) {
+    if !self.due_unsorted {
+      return;
+    }
+    self.due_unsorted = false;
+    let entries = self.entries.entries_mut();
+    let mut order = Vec::new();
+    while let Some(index) = self.due.pop_front(entries) {
+      order.push(index);
+    }
+    order.sort_by_key(|&index| entries[index as usize].when());
+    for index in order {
+      self.due.push_back(entries, index);
+    }
+  }
+
   fn insert(&mut self, index: u32, when: u64) {
     let entries = self.entries.entries_mut();
     if when <= self.elapsed {
+      // Cascades append in increasing `when`; only a late arm can land behind a later one.
+      if self.due.tail != NIL && entries[self.due.tail as usize].when() > when {
+        self.due_unsorted = true;
+      }
       self.due.push_back(entries, index);
     } else {
       let level = level_for(self.elapsed, when);
@@ -446,6 +479,19 @@ impl Wheel {
     };
     let elapsed = self.elapsed;
     walk(&self.due, &|when| when <= elapsed, "due list")?;
+    if !self.due_unsorted {
+      let entries = self.entries.entries();
+      let mut cur = self.due.head;
+      let mut last = 0;
+      while cur != NIL {
+        let when = entries[cur as usize].when();
+        if when < last {
+          return Err(format!("due list: when {when} after {last}, not marked unsorted"));
+        }
+        last = when;
+        cur = entries[cur as usize].next;
+      }
+    }
     for (l, lvl) in self.levels.iter().enumerate() {
       if lvl.is_empty() == (self.occupied_levels & (1 << l) != 0) {
         return Err(format!("level {l}: non-empty-levels bit wrong"));
