@@ -112,6 +112,10 @@ function notContexts(rt: Runtime): [string, unknown][] {
 /** What a call must not change. Read after the engine has applied every published command. */
 async function snapshot(rt: Runtime) {
   await sleep(2)
+  // The native wheel thread applies published commands on its own time, later on a loaded
+  // machine: wait until the engine holds what the scheduler has pending (every timer in these
+  // tests is far in the future, so none is on its way back).
+  await until(() => rt.scheduler.engineStats().armed === rt.scheduler.active, 2000).catch(() => {})
   return { active: rt.scheduler.active, refs: rt.scheduler.refs, armed: rt.scheduler.engineStats().armed }
 }
 

@@ -53,6 +53,7 @@ const _: () = assert!(CTRL_PARKED_UNTIL_F64 * 8 + 8 <= CTRL_BYTES);
 #[cfg(not(loom))]
 mod storage {
   use super::{AtomicU32, AtomicU64, SHARED_BYTES};
+  use std::ptr::NonNull;
 
   /// One cache line; the buffer is a whole number of them, so it is 64-byte aligned.
   #[repr(C, align(64))]
@@ -62,16 +63,31 @@ mod storage {
   const _: () = assert!(CACHE_LINE_BYTES == 64);
   const _: () = assert!(SHARED_BYTES % CACHE_LINE_BYTES == 0);
 
+  const LINES: usize = SHARED_BYTES / CACHE_LINE_BYTES;
+
+  /// The buffer, allocated as a `Box<[CacheLine]>` and held by its raw pointer (freed in
+  /// `Drop`). Not as a `Box`: every access would then go through `&[CacheLine]` of the whole
+  /// megabyte, which costs nothing in compiled code but makes Miri's borrow tracker re-tag
+  /// the whole buffer on every word read, so the concurrent tests could not run under Miri in
+  /// reasonable time. A raw pointer derives each word's address without a borrow of the rest.
   pub(super) struct Storage {
-    lines: Box<[CacheLine]>,
+    lines: NonNull<CacheLine>,
   }
+
+  // SAFETY: `Storage` owns its buffer as `Box<[CacheLine]>` would, and that type is Send and
+  // Sync: the buffer holds only atomics, and every access (module rules) is atomic.
+  unsafe impl Send for Storage {}
+  // SAFETY: as above: shared access goes through `&AtomicU32` / `&AtomicU64` only.
+  unsafe impl Sync for Storage {}
 
   impl Storage {
     pub(super) fn new() -> Self {
-      let lines = (0..SHARED_BYTES / CACHE_LINE_BYTES)
-        .map(|_| CacheLine(Default::default()))
-        .collect();
-      Storage { lines }
+      let lines: Box<[CacheLine]> = (0..LINES).map(|_| CacheLine(Default::default())).collect();
+      let raw = Box::into_raw(lines) as *mut CacheLine;
+      Storage {
+        // `Box::into_raw` never returns null.
+        lines: NonNull::new(raw).expect("Box::into_raw returned null"),
+      }
     }
 
     pub(super) fn as_ptr(&self) -> *mut u8 {
@@ -91,6 +107,17 @@ mod storage {
       // SAFETY: in bounds (asserted), 8-byte aligned, lives as long as `self`, and this
       // location is only ever accessed as a 64-bit word.
       unsafe { &*(self.as_ptr().add(dword_index * 8) as *const AtomicU64) }
+    }
+  }
+
+  impl Drop for Storage {
+    fn drop(&mut self) {
+      let slice = std::ptr::slice_from_raw_parts_mut(self.lines.as_ptr(), LINES);
+      // SAFETY: `slice` is exactly the pointer and length `Box::into_raw` gave in `new`, not
+      // freed before (this is the only place, and `drop` runs once), and nothing can access
+      // the buffer any more: `&mut self` excludes other borrows of `Storage`, and JavaScript's
+      // ArrayBuffer holds an `Arc<SharedMemory>`, so it is gone before this runs.
+      drop(unsafe { Box::from_raw(slice) });
     }
   }
 }
