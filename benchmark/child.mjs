@@ -4,7 +4,7 @@
 //
 // suite: scale | steady-arm | steady-reset | steady-stop | fire | fire-burst | ctx | ctx-bytes | idle
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
-//         for ctx: node-ac or node-signal)
+//         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
 // BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7).
 

@@ -257,7 +257,7 @@ if (saved) {
   }
   for (const engine of ENGINES) await run('fire-burst', engine, NMAX)
   for (const suite of ['ctx', 'ctx-bytes']) {
-    for (const engine of [...ENGINES, 'node-ac', 'node-signal'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight)
+    for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight)
   }
   for (const engine of ENGINES) await run('idle', engine, NMAX)
   const S8 = ['none', 'node-timeout', 'node-signal', ...ENGINES.filter((e) => e !== 'node'), ...(ENGINES.includes('native') ? ['native-signal'] : [])]
@@ -360,6 +360,14 @@ add('S6 server pattern', 'same, reading ctx.signal, ns/request vs AbortControlle
 add('S6 server pattern', `heapUsed+external B per in-flight request (${fmtN(config.s6_in_flight)}) vs AbortController+setTimeout`, 'bytes', s6((r) => r.heap_bytes, 'node-ac', 'ctx-bytes'))
 add('S6 server pattern', 'RSS B per in-flight request vs AbortController+setTimeout', 'bytes', s6((r) => r.rss_bytes, 'node-ac', 'ctx-bytes'))
 add('S6 server pattern', 'RSS B per in-flight request vs AbortSignal.timeout', 'bytes', s6((r) => r.rss_bytes, 'node-signal', 'ctx-bytes'))
+add('S6 server pattern', 'under a parent: withTimeout(parent)+cancel ns/request vs AbortSignal.any([parent, AbortSignal.timeout])', 'lower', {
+  values: { native: ctx('native', (r) => r.request_child_ns), js: ctx('js', (r) => r.request_child_ns), node: ctx('node-any', (r) => r.request_ns) },
+  noisy: ctxNoisy('ctx', 'native', 'js', 'node-any'),
+}, undefined, 'op')
+add('S6 server pattern', 'under a parent: heapUsed+external B per in-flight request vs AbortSignal.any', 'bytes', {
+  values: { native: ctx('native', (r) => r.child_heap_bytes, 'ctx-bytes'), js: ctx('js', (r) => r.child_heap_bytes, 'ctx-bytes'), node: ctx('node-any', (r) => r.heap_bytes, 'ctx-bytes') },
+  noisy: ctxNoisy('ctx-bytes', 'native', 'js', 'node-any'),
+})
 add('S7 idle', `CPU over ${config.idle_ms / 1000} s with ${N} far-future timers, % of a core`, 'abs', pick('idle', (r) => r.core_pct, NMAX, ['native', 'js', 'node']), (row) => [
   target.atMost(row, 'native', 1, '% of a core'),
 ])

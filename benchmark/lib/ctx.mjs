@@ -6,6 +6,13 @@
 //   node-signal:   AbortSignal.timeout(30_000) (cannot be cancelled: its timer stays pending
 //                  until it fires or the signal is collected)
 //
+// Under a parent (a server-wide shutdown signal or an outer request), the same job:
+//   afterfunc (request_child): const [ctx, cancel] = context.withTimeout(parent, 30_000); cancel()
+//                  with parent = context.withCancel(context.background())[0], long-lived
+//   node-any:      AbortSignal.any([parent.signal, AbortSignal.timeout(30_000)]) with parent a
+//                  long-lived AbortController (neither part can be cancelled: the timeout stays
+//                  pending and the composite stays registered with the parent until collected)
+//
 // ns/op: tinybench, K requests per iteration, then one microtask (the scheduler's publish).
 // bytes (part 'bytes', its own process): heapUsed+external and RSS per in-flight request, M
 // requests made and held (not cancelled), after two collections; then they are cancelled.
@@ -19,6 +26,8 @@ const DEADLINE = 30_000
 export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'time') {
   const held = slots(M)
   let make, finish // make(i) creates request i's deadline and holds it; finish(i) cancels it
+  let makeChild // afterfunc only: make(i) under a long-lived cancellable parent
+  let cleanup = () => {}
   const tasks = {}
   if (variant === 'afterfunc') {
     const { context } = lib
@@ -40,8 +49,30 @@ export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'ti
       }
       await null
     }
+    const [parent, cancelParent] = context.withCancel(bg)
+    tasks.request_child = async () => {
+      for (let k = 0; k < K; k++) {
+        const [, cancel] = withTimeout(parent, DEADLINE)
+        cancel()
+      }
+      await null
+    }
     make = (i) => (held[i] = withTimeout(bg, DEADLINE))
     finish = (i) => held[i][1]()
+    // For the bytes part: the same requests held under the long-lived parent.
+    makeChild = (i) => (held[i] = withTimeout(parent, DEADLINE))
+    cleanup = cancelParent
+  } else if (variant === 'node-any') {
+    const parent = new AbortController()
+    tasks.request = async () => {
+      for (let k = 0; k < K; k++) {
+        const signal = AbortSignal.any([parent.signal, AbortSignal.timeout(DEADLINE)])
+        if (signal.aborted) throw new Error('aborted')
+      }
+      await null
+    }
+    make = (i) => (held[i] = AbortSignal.any([parent.signal, AbortSignal.timeout(DEADLINE)]))
+    finish = (i) => (held[i] = 0)
   } else if (variant === 'node-ac') {
     tasks.request = async () => {
       for (let k = 0; k < K; k++) {
@@ -88,6 +119,23 @@ export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'ti
     out.rss_bytes = (m1.rss - m0.rss) / M
     for (let i = 0; i < M; i++) finish(i)
     await settle(lib)
+    if (makeChild !== undefined) {
+      // The same, under the parent; measured from the level the first set came back to
+      // (released first: `held` still refers to the cancelled requests).
+      for (let i = 0; i < M; i++) held[i] = 0
+      await sleep(100)
+      const m2 = gcMemory()
+      for (let i = 0; i < M; i++) makeChild(i)
+      await settle(lib)
+      await sleep(100)
+      const m3 = gcMemory()
+      out.child_heap_bytes = (m3.heap - m2.heap) / M
+      // Not comparable with rss_bytes: the pages the first set freed are reused. Recorded only.
+      out.child_rss_bytes = (m3.rss - m2.rss) / M
+      for (let i = 0; i < M; i++) finish(i)
+      await settle(lib)
+    }
+    cleanup()
     return out
   }
 
@@ -104,6 +152,7 @@ export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'ti
     out[`${name}_rme_pct`] = r.latency.rme
     await settle(lib)
   }
+  cleanup()
 
   return out
 }
