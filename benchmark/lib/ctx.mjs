@@ -109,31 +109,29 @@ export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'ti
     make(0)
     finish(0)
     await settle(lib)
-    await sleep(100)
-    const m0 = gcMemory()
-    for (let i = 0; i < M; i++) make(i)
-    await settle(lib)
-    await sleep(100)
-    const m1 = gcMemory()
-    out.heap_bytes = (m1.heap - m0.heap) / M
-    out.rss_bytes = (m1.rss - m0.rss) / M
-    for (let i = 0; i < M; i++) finish(i)
-    await settle(lib)
-    if (makeChild !== undefined) {
-      // The same, under the parent; measured from the level the first set came back to
-      // (released first: `held` still refers to the cancelled requests).
-      for (let i = 0; i < M; i++) held[i] = 0
+    /** Makes M requests with `fn` and returns the memory they hold per request; then cancels them. */
+    const perRequest = async (fn) => {
       await sleep(100)
-      const m2 = gcMemory()
-      for (let i = 0; i < M; i++) makeChild(i)
+      const before = gcMemory()
+      for (let i = 0; i < M; i++) fn(i)
       await settle(lib)
       await sleep(100)
-      const m3 = gcMemory()
-      out.child_heap_bytes = (m3.heap - m2.heap) / M
-      // Not comparable with rss_bytes: the pages the first set freed are reused. Recorded only.
-      out.child_rss_bytes = (m3.rss - m2.rss) / M
+      const after = gcMemory()
       for (let i = 0; i < M; i++) finish(i)
       await settle(lib)
+      // Released too: `held` still refers to the cancelled requests.
+      for (let i = 0; i < M; i++) held[i] = 0
+      return { heap: (after.heap - before.heap) / M, rss: (after.rss - before.rss) / M }
+    }
+    const top = await perRequest(make)
+    out.heap_bytes = top.heap
+    out.rss_bytes = top.rss
+    if (makeChild !== undefined) {
+      // The same, under the parent, measured from the level the first set came back to.
+      const child = await perRequest(makeChild)
+      out.child_heap_bytes = child.heap
+      // Not comparable with rss_bytes: the pages the first set freed are reused. Recorded only.
+      out.child_rss_bytes = child.rss
     }
     cleanup()
     return out
