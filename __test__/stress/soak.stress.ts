@@ -1,9 +1,13 @@
 // Soak: 100 cycles of arming 1M timers, half of which fire and half are stopped; after each
-// cycle (two full GCs) RSS and the V8 heap must be back at the baseline, ±5%. The baseline is
-// the reading after a warm-up that holds 1M timers at once (growing the structures kept at
-// their high-water mark by design: the scheduler's slot table and generations, the engine's
-// per-slot storage) and one ordinary cycle; the reading before any timer is reported beside it.
-// One child process per engine (children/soak.cjs).
+// cycle (two full GCs) RSS and the V8 heap must be back at the baseline, ±5%, and must not
+// keep growing. The baseline comes after a warm-up that holds 1M timers at once (growing the
+// structures kept at their high-water mark by design: the scheduler's slot table and
+// generations, the engine's per-slot storage): the median of the readings after the first
+// BASELINE_CYCLES ordinary cycles. One reading is not enough: RSS after a cycle moves by a few
+// MB either way (malloc's and V8's free pages), and a single low first reading once put the
+// bar 3% lower than the settled level. A leak shows as growth: the second half of the cycles
+// must not trend upward by more than MAX_GROWTH_MB over 100 cycles. The reading before any
+// timer is reported beside them. One child process per engine (children/soak.cjs).
 
 import { describe, expect, test } from 'vitest'
 import { expectClean, record, round, runScenario, scaled } from './harness.ts'
@@ -29,6 +33,34 @@ interface SoakResult {
 const CYCLES = scaled(100)
 const N = scaled(1_000_000)
 const TOLERANCE = 0.05
+const BASELINE_CYCLES = 5
+/**
+ * The largest upward trend allowed over the second half of the cycles, scaled to 100 cycles.
+ * Measured: 1-3 MB (RSS settling while malloc's free lists fill); one byte leaked per timer
+ * would be 100 MB.
+ */
+const MAX_GROWTH_MB = 5
+
+/** Median of `xs`. */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Least-squares slope of `ys` against their index. */
+function slope(ys: number[]): number {
+  const n = ys.length
+  const mx = (n - 1) / 2
+  const my = ys.reduce((a, b) => a + b, 0) / n
+  let num = 0
+  let den = 0
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my)
+    den += (x - mx) ** 2
+  })
+  return den === 0 ? 0 : num / den
+}
 
 describe.each(['native', 'js'] as const)('soak on the %s engine', (kind) => {
   test(`${CYCLES} cycles of ${N.toLocaleString('en')} timers fired or stopped: RSS and heap back to baseline ±5%`, async () => {
@@ -36,8 +68,18 @@ describe.each(['native', 'js'] as const)('soak on the %s engine', (kind) => {
       await runScenario<SoakResult>('soak.cjs', kind, { SOAK_CYCLES: CYCLES, SOAK_N: N }, 15 * 60_000),
       `soak (${kind})`,
     )
-    const base = r.baseline
+    const warm = r.cyclesData.slice(0, BASELINE_CYCLES)
+    const base = {
+      rssMB: median(warm.map((c) => c.rssMB)),
+      heapUsedMB: median(warm.map((c) => c.heapUsedMB)),
+      externalMB: median(warm.map((c) => c.externalMB)),
+    }
     const cycles = r.cyclesData.slice(1)
+    const secondHalf = cycles.slice(cycles.length >> 1)
+    const growth = {
+      rssMB: slope(secondHalf.map((c) => c.rssMB)) * 100,
+      heapUsedMB: slope(secondHalf.map((c) => c.heapUsedMB)) * 100,
+    }
     const last = cycles[cycles.length - 1]!
     const tail = cycles.slice(-10)
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -46,7 +88,8 @@ describe.each(['native', 'js'] as const)('soak on the %s engine', (kind) => {
       cycles: r.cycles,
       timersPerCycle: r.n,
       beforeAnyTimer: { rssMB: round(r.before.rssMB), heapUsedMB: round(r.before.heapUsedMB, 2) },
-      baseline: { rssMB: round(base.rssMB), heapUsedMB: round(base.heapUsedMB, 2), externalMB: round(base.externalMB, 2) },
+      baseline: { rssMB: round(base.rssMB), heapUsedMB: round(base.heapUsedMB, 2), externalMB: round(base.externalMB, 2), of: `median of cycles 0-${BASELINE_CYCLES - 1}` },
+      trendPer100CyclesOverSecondHalf: { rssMB: round(growth.rssMB, 2), heapUsedMB: round(growth.heapUsedMB, 3) },
       final: { rssMB: round(last.rssMB), heapUsedMB: round(last.heapUsedMB, 2), externalMB: round(last.externalMB, 2) },
       finalVsBaseline: { rss: ratio(last.rssMB, base.rssMB), heap: ratio(last.heapUsedMB, base.heapUsedMB) },
       rangeVsBaseline: {
@@ -63,13 +106,17 @@ describe.each(['native', 'js'] as const)('soak on the %s engine', (kind) => {
     })
     expect(r.errors).toEqual([])
     expect(cycles).toHaveLength(CYCLES)
+    // The end state: the median of the last five readings, for the same reason as the baseline.
+    const end = cycles.slice(-5)
     for (const [what, x, b] of [
-      ['final RSS', last.rssMB, base.rssMB],
-      ['final heap', last.heapUsedMB, base.heapUsedMB],
+      ['final RSS (median of the last 5 cycles)', median(end.map((c) => c.rssMB)), base.rssMB],
+      ['final heap (median of the last 5 cycles)', median(end.map((c) => c.heapUsedMB)), base.heapUsedMB],
       ['mean RSS of the last 10 cycles', mean(tail.map((c) => c.rssMB)), base.rssMB],
       ['mean heap of the last 10 cycles', mean(tail.map((c) => c.heapUsedMB)), base.heapUsedMB],
     ] as const) {
       expect(Math.abs(x / b - 1), `${what}: ${round(x, 2)} MB against a baseline of ${round(b, 2)} MB`).toBeLessThanOrEqual(TOLERANCE)
     }
+    expect(growth.rssMB, `RSS trend over the second half: ${round(growth.rssMB, 2)} MB per 100 cycles`).toBeLessThan(MAX_GROWTH_MB)
+    expect(growth.heapUsedMB, `heap trend over the second half: ${round(growth.heapUsedMB, 3)} MB per 100 cycles`).toBeLessThan(MAX_GROWTH_MB / 10)
   })
 })
