@@ -75,7 +75,23 @@ class LazyEngine implements Engine {
     Atomics.store(this.i32, CTRL_HEAD, head)
   }
 
-  published(): void {
+  /** Where the last published batch ended. */
+  private seenTail = 0
+
+  published(earliest: number): void {
+    // `earliest` must be a lower bound of every deadline the batch arms (the native engine
+    // wakes its thread on it): check it against the batch's BASE and ARM commands.
+    const tail = Atomics.load(this.i32, CTRL_TAIL)
+    let base = Number.NaN
+    let min = Infinity
+    for (let seq = this.seenTail; seq !== tail; seq = (seq + 1) | 0) {
+      const w = CTRL_BYTES / 4 + (seq & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
+      const kind = this.i32[w]! & CMD_KIND_MASK
+      if (kind === CMD_BASE) base = this.f64[(w >> 1) + 1]!
+      else if (kind === CMD_ARM_AFTER) min = Math.min(min, base + this.f64[(w >> 1) + 1]!)
+    }
+    this.seenTail = tail
+    if (!(earliest <= min)) this.errors.push(`a batch arming at ${min} was published with earliest ${earliest}`)
     // A busy wheel thread: sometimes nothing, sometimes part, sometimes everything.
     if (this.idle) return
     const r = this.rand()
@@ -128,18 +144,21 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
   const live = new Set<Schedulable>()
   const all: Schedulable[] = []
   let wrongReturns = 0
+  // Delays grow with every arm, so the first ARM of a batch is its earliest: a batch whose
+  // `earliest` leaves out an ARM carried over a batch boundary is caught (see `published`).
+  let n = 0
   for (const size of sizes) {
     for (let op = 0; op < size; op++) {
       const r = idle ? 0 : rand()
       if (r < 0.5 || all.length === 0) {
         const t: Schedulable = { _k: 0, _f: () => {} }
-        s.arm(t, 1e9 + rand() * 1e6)
+        s.arm(t, 1e9 + ++n + rand() / 2)
         all.push(t)
         live.add(t)
       } else {
         const t = all[Math.floor(rand() * all.length)]!
         const wasLive = live.has(t)
-        const returned = r < 0.75 ? s.stop(t) : s.reset(t, 1e9)
+        const returned = r < 0.75 ? s.stop(t) : s.reset(t, 1e9 + ++n)
         if (returned !== wasLive) wrongReturns++
         if (r < 0.75) live.delete(t)
         else live.add(t)

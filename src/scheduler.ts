@@ -243,8 +243,11 @@ export class Scheduler {
   private armSlot(index: number, delay: number): void {
     const gen = (this.gens[index]! + 1) & GEN_MASK
     this.gens[index] = gen
-    if (delay < this.batchMinDelay) this.batchMinDelay = delay
     this.command(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index, delay)
+    // After `command`: it may publish the open batch to make room, and this ARM then opens the
+    // next batch, whose `earliest` must count it (counted before, it went to the batch
+    // published without it, and the native wheel thread was not woken for it).
+    if (delay < this.batchMinDelay) this.batchMinDelay = delay
   }
 
   private command(word0: number, index: number, value: number): void {
