@@ -87,8 +87,16 @@ impl NativeWheel {
     let driver = Driver::start(shared, clock, TsfnNotify(tsfn))
       .map_err(|e| Error::from_reason(format!("cannot start the afterfunc wheel thread: {e}")))?;
     let _ = slot.set(Arc::downgrade(&driver));
-    let hook_driver = driver.clone();
-    env.add_env_cleanup_hook(hook_driver, |d| d.shutdown())?;
+    // A weak reference: the hook stays registered until the environment exits (napi-rs does
+    // not free a removed hook's data), and a strong one would keep every closed engine (its
+    // 1 MiB ring and the thread-safe function with JavaScript's callback) alive until then.
+    // While the wheel thread runs it holds its own reference, so the hook can still stop it.
+    let hook_driver = Arc::downgrade(&driver);
+    env.add_env_cleanup_hook(hook_driver, |d| {
+      if let Some(driver) = d.upgrade() {
+        driver.shutdown();
+      }
+    })?;
     Ok(NativeWheel {
       driver,
       tsfn: raw,
@@ -136,9 +144,9 @@ impl NativeWheel {
     if self.closed {
       return Ok(());
     }
-    // SAFETY: `self.tsfn` belongs to the thread-safe function held by `self.driver`, which is
-    // alive (the driver is not closed, and this runs on the environment's own thread, before
-    // its cleanup hooks).
+    // SAFETY: `self.tsfn` is the raw handle of the thread-safe function that `self.driver`
+    // owns; napi-rs releases it only when the driver is dropped, which cannot happen while
+    // `self` holds it. This runs on the environment's own thread, before its cleanup hooks.
     let status = unsafe {
       if on {
         napi::sys::napi_ref_threadsafe_function(env.raw(), self.tsfn)
