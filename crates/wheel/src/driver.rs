@@ -160,11 +160,6 @@ impl<N: Notify> Driver<N> {
     &self.shared
   }
 
-  /// The clock this driver runs on.
-  pub fn clock(&self) -> &Clock {
-    &self.clock
-  }
-
   /// Wakes the wheel thread if it is parked (or makes its next park return at once). Cheap
   /// when it is awake. Does not wait for anything.
   pub fn wake(&self) {
@@ -275,24 +270,20 @@ impl<N: Notify> Driver<N> {
       if !self.shared.announce_park(until_ms) || self.shutdown.load(Ordering::SeqCst) {
         continue;
       }
-      match next {
-        None => thread::park_timeout(MAX_PARK),
-        Some(_) => {
-          let wait = self.clock.until_ms(until_ms);
-          if !wait.is_zero() {
-            thread::park_timeout(wait.min(MAX_PARK));
-          }
-        }
+      // No deadline: `until_ms(INFINITY)` is `Duration::MAX`, so a MAX_PARK sleep.
+      let wait = self.clock.until_ms(until_ms);
+      if !wait.is_zero() {
+        thread::park_timeout(wait.min(MAX_PARK));
       }
     }
-    self.shared.set_state(STATE_CLOSED);
+    // (`shutdown`, the only way out of the loop, sets STATE_CLOSED once the thread is joined.)
   }
 }
 
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::constants::{CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL, STATE_PARKED};
+  use crate::constants::STATE_PARKED;
   use std::sync::Condvar;
   use std::time::Instant;
 
@@ -341,6 +332,11 @@ mod tests {
     (driver, signal, Producer { shared, tail: 0 }, t0)
   }
 
+  /// The timer indices of what `collect` got, in order.
+  fn indices(got: &[(u32, u32, u64)]) -> Vec<u32> {
+    got.iter().map(|g| g.0).collect()
+  }
+
   /// Waits until `n` pairs arrived (taking batches as JavaScript would), or times out.
   fn collect(
     driver: &Driver<Arc<Signal>>,
@@ -381,8 +377,7 @@ mod tests {
     p.publish();
     driver.wake();
     let got = collect(&driver, &signal, 4, Duration::from_secs(5));
-    let order: Vec<u32> = got.iter().map(|g| g.0).collect();
-    assert_eq!(order, vec![4, 2, 3, 1]);
+    assert_eq!(indices(&got), [4, 2, 3, 1]);
     assert!(t0.elapsed() >= Duration::from_millis(30));
     for (index, generation, now_tick) in got {
       assert_eq!(generation, 7);
@@ -412,7 +407,7 @@ mod tests {
     driver.wake();
     // Generous timeouts: on a loaded 2-core machine the wheel thread may wait long for a core.
     let got = collect(&driver, &signal, 1, Duration::from_secs(5));
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(indices(&got), [2]);
     // Timer 1 was due with timer 2: had its cancel been lost, it would have come with it or
     // right after.
     assert!(collect(&driver, &signal, 1, Duration::from_millis(100)).is_empty());
@@ -436,7 +431,7 @@ mod tests {
     // spuriously, and then the thread sees the command by itself.)
     driver.wake();
     let got = collect(&driver, &signal, 1, Duration::from_secs(5));
-    assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(indices(&got), [2]);
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert_eq!(driver.stats().armed, 1);
     driver.shutdown();

@@ -83,10 +83,8 @@ mod storage {
   impl Storage {
     pub(super) fn new() -> Self {
       let lines: Box<[CacheLine]> = (0..LINES).map(|_| CacheLine(Default::default())).collect();
-      let raw = Box::into_raw(lines) as *mut CacheLine;
       Storage {
-        // `Box::into_raw` never returns null.
-        lines: NonNull::new(raw).expect("Box::into_raw returned null"),
+        lines: NonNull::from(Box::leak(lines)).cast::<CacheLine>(),
       }
     }
 
@@ -113,7 +111,7 @@ mod storage {
   impl Drop for Storage {
     fn drop(&mut self) {
       let slice = std::ptr::slice_from_raw_parts_mut(self.lines.as_ptr(), LINES);
-      // SAFETY: `slice` is exactly the pointer and length `Box::into_raw` gave in `new`, not
+      // SAFETY: `slice` is exactly the pointer and length `Box::leak` gave in `new`, not
       // freed before (this is the only place, and `drop` runs once), and nothing can access
       // the buffer any more: `&mut self` excludes other borrows of `Storage`, and JavaScript's
       // ArrayBuffer holds an `Arc<SharedMemory>`, so it is gone before this runs.
@@ -130,7 +128,7 @@ mod storage {
   use super::{AtomicU32, AtomicU64, CMD_BYTES, CTRL_BYTES};
 
   /// Ring slots available to loom models.
-  pub(super) const LOOM_SLOTS: usize = 8;
+  const LOOM_SLOTS: usize = 8;
   const BYTES: usize = CTRL_BYTES + LOOM_SLOTS * CMD_BYTES;
 
   pub(super) struct Storage {

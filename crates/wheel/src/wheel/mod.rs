@@ -70,7 +70,7 @@ mod level;
 
 use core::fmt;
 
-use crate::constants::{GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOTS, SLOT_BITS};
+use crate::constants::{GEN_MASK, LEVELS, MAX_TICK, SLOTS, SLOT_BITS};
 use crate::entry::{Entry, List, Slab, NIL};
 use level::Level;
 
@@ -219,11 +219,7 @@ impl Wheel {
   /// If `id.index > MAX_INDEX` or `id.generation > GEN_MASK` (programming errors: the caller
   /// validates ids).
   pub fn arm(&mut self, id: TimerId, when: u64) {
-    assert!(
-      id.index <= MAX_INDEX,
-      "timer index {} exceeds MAX_INDEX ({MAX_INDEX})",
-      id.index
-    );
+    // (`get_or_grow` panics on an index above MAX_INDEX.)
     assert!(
       id.generation <= GEN_MASK,
       "timer generation {} exceeds GEN_MASK ({GEN_MASK})",
@@ -235,7 +231,13 @@ impl Wheel {
     } else {
       self.len += 1;
     }
-    self.entries.entries_mut()[id.index as usize].when_gen = Entry::pack(when, id.generation);
+    let entries = self.entries.entries_mut();
+    entries[id.index as usize].when_gen = Entry::pack(when, id.generation);
+    // A late arm (a cascade appends in increasing `when`, so only an arm can) may land behind
+    // a due timer with a later deadline.
+    if when <= self.elapsed && self.due.tail != NIL && entries[self.due.tail as usize].when() > when {
+      self.due_unsorted = true;
+    }
     self.insert(id.index, when);
   }
 
@@ -341,31 +343,24 @@ impl Wheel {
   /// the wheel stays usable. For moving every timer to another wheel (a virtual clock);
   /// O(n log n).
   pub fn take_all(&mut self, mut emit: impl FnMut(TimerId, u64)) {
-    self.sort_due();
+    // Every slot list joins the due list and one stable sort by deadline orders the lot:
+    // equal deadlines share one slot list, so list order keeps FIFO among them, and the
+    // timers already due have the earliest deadlines.
     let entries = self.entries.entries_mut();
-    let mut due = Vec::new();
-    while let Some(index) = self.due.pop_front(entries) {
-      due.push(index);
-    }
-    // Equal deadlines share one slot list, so a stable sort by deadline of the lists'
-    // contents, taken in list order, keeps FIFO among them.
-    let mut rest: Vec<(u64, u32)> = Vec::new();
     for level in self.levels.iter_mut() {
       for slot in 0..SLOTS {
-        if level.slot(slot).is_empty() {
-          continue;
-        }
         let mut list = level.take(slot);
         while let Some(index) = list.pop_front(entries) {
-          rest.push((entries[index as usize].when(), index));
+          self.due.push_back(entries, index);
         }
       }
     }
     self.occupied_levels = 0;
     self.len = 0;
-    rest.sort_by_key(|&(when, _)| when);
-    let entries = self.entries.entries();
-    for index in due {
+    self.due_unsorted = true;
+    self.sort_due();
+    let entries = self.entries.entries_mut();
+    while let Some(index) = self.due.pop_front(entries) {
       let e = &entries[index as usize];
       emit(
         TimerId {
@@ -375,19 +370,8 @@ impl Wheel {
         e.when(),
       );
     }
-    for (when, index) in rest {
-      emit(
-        TimerId {
-          index,
-          generation: entries[index as usize].generation(),
-        },
-        when,
-      );
-    }
   }
 
-  /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
-  #[inline]
   /// Puts the due list back in order of `when` (stable, so FIFO among equal `when`) if a late
   /// arm disturbed it. Relinks the entries in place: nothing is armed or disarmed.
   fn sort_due(&mut self) {
@@ -406,13 +390,11 @@ impl Wheel {
     }
   }
 
+  /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
+  #[inline]
   fn insert(&mut self, index: u32, when: u64) {
     let entries = self.entries.entries_mut();
     if when <= self.elapsed {
-      // Cascades append in increasing `when`; only a late arm can land behind a later one.
-      if self.due.tail != NIL && entries[self.due.tail as usize].when() > when {
-        self.due_unsorted = true;
-      }
       self.due.push_back(entries, index);
     } else {
       let level = level_for(self.elapsed, when);
