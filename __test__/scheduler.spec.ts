@@ -22,7 +22,6 @@ import { Scheduler, type Schedulable } from '../src/scheduler.ts'
 class LazyEngine implements Engine {
   /** When true, `published` consumes nothing: only `makeRoom` does. */
   idle = false
-  readonly kind = 'js' as const
   readonly i32: Int32Array
   readonly f64: Float64Array
   readonly armed = new Map<number, number>()
@@ -133,7 +132,6 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
   const rand = prng(seed)
   let engine: LazyEngine | undefined
   const s = new Scheduler(
-    'js',
     () => {
       engine = new LazyEngine(rand)
       engine.idle = idle

@@ -39,8 +39,8 @@
  * COST
  *
  * withCancel/withValue/withoutCancel: O(1), one object (plus a closure and a pair for the
- * cancelable ones). withTimeout/withDeadline: O(1), one clock read of each clock, one
- * scheduler arm. cancel: O(subtree), one clock-free pass plus one abort per signal handed
+ * cancelable ones). withTimeout: O(1), one read of each clock (wall and monotonic), one
+ * scheduler arm; withDeadline: the same with one wall-clock read. cancel: O(subtree), one clock-free pass plus one abort per signal handed
  * out. value(key): O(depth to the nearest context carrying key). Everything else O(1).
  */
 
@@ -431,9 +431,15 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
   const now = deps.now
   const wallNow = deps.wallNow ?? Date.now
 
-  function cancelable(p: Ctx): [Context, CancelFunc] {
+  /** A cancelable child of `p`, with `p`'s deadline, attached to it (done at birth if `p` is). */
+  function cancelChild(p: Ctx): CancelCtx {
     const c = new CancelCtx(p, p._dl, p._mdl)
     attach(c, p)
+    return c
+  }
+
+  function cancelable(p: Ctx): [Context, CancelFunc] {
+    const c = cancelChild(p)
     return [c, () => cancel(c, Canceled, undefined, true)]
   }
 
@@ -442,9 +448,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
   }
 
   function withCancelCause(parent: Context): [Context, CancelCauseFunc] {
-    const p = asCtx(parent, 'context.withCancelCause', 'parent')
-    const c = new CancelCtx(p, p._dl, p._mdl)
-    attach(c, p)
+    const c = cancelChild(asCtx(parent, 'context.withCancelCause', 'parent'))
     return [c, (why?: unknown) => cancel(c, Canceled, why, true)]
   }
 
@@ -460,14 +464,12 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
       if (mdl !== undefined && pm !== undefined ? pm < mdl : pdl < dl) return cancelable(p)
     }
     const c = new TimerCtx(p, dl, mdl, s, why)
-    const pc = p._c
-    if (pc !== undefined && pc._err !== undefined) {
-      cancel(c, pc._err, pc._cause, false)
-    } else if (delay <= 0) {
-      cancel(c, DeadlineExceeded, why, false)
+    if (delay > 0 || p._c?._err !== undefined) {
+      // Done at birth with the parent's err if the parent is done; else linked and armed.
+      attach(c, p)
+      if (c._err === undefined) s.arm(c, delay)
     } else {
-      if (pc !== undefined) (pc._kids ??= new Set()).add(c)
-      s.arm(c, delay)
+      cancel(c, DeadlineExceeded, why, false)
     }
     return [c, () => cancel(c, Canceled, undefined, true)]
   }

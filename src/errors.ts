@@ -36,6 +36,16 @@ export function toDelay(d: unknown, where: string): number {
   return d > 0 ? (d < MAX_DURATION_MS ? d : MAX_DURATION_MS) : 0
 }
 
+/**
+ * Checks a period (a Ticker's) and returns it as a delay: as {@link toDelay}, and a RangeError
+ * when it is not greater than zero (Go panics on d <= 0).
+ */
+export function toPeriod(d: unknown, where: string): number {
+  const period = toDelay(d, where)
+  if (period <= 0) throw new RangeError(`${where}: the period must be greater than zero, got ${String(d)}`)
+  return period
+}
+
 /** Checks that `f` is a function. */
 export function checkFunction(f: unknown, where: string): asserts f is () => void {
   if (typeof f !== 'function') throw new TypeError(`${where}: the callback must be a function, got ${describe(f)}`)

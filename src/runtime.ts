@@ -44,7 +44,7 @@ export function engineFactory(kind: EngineKind): EngineFactory {
 
 /** Creates an independent runtime on the engine `kind`. */
 export function createRuntime(kind: EngineKind, now: () => number = monotonicNow): Runtime {
-  const scheduler = new Scheduler(kind, engineFactory(kind), now)
+  const scheduler = new Scheduler(engineFactory(kind), now)
   // The wall clock `Date` deadlines are measured against; a virtual clock replaces it.
   let wallNow: () => number = Date.now
   return {

@@ -48,11 +48,9 @@
 import {
   CMD_ARM_AFTER,
   CMD_BASE,
-  CMD_BYTES,
   CMD_CANCEL,
   CMD_KIND_BITS,
   CMD_KIND_MASK,
-  CTRL_BYTES,
   CTRL_HEAD,
   CTRL_TAIL,
   GEN_MASK,
@@ -60,7 +58,8 @@ import {
   RING_CAPACITY,
   TICKS_PER_MS,
 } from './constants'
-import type { Engine, EngineFactory, EngineKind, EngineStats } from './engine/types'
+import { BATCH_MAX, CMD_F64, CMD_I32, RING_F64, RING_I32, RING_MASK } from './engine/ring'
+import type { Engine, EngineFactory, EngineStats } from './engine/types'
 
 /**
  * What the scheduler keeps per timer object. `_k` packs the slot index (`_k >> 1`, the last
@@ -77,13 +76,6 @@ export const UNREF = 1
 /** Longest a batch of callbacks runs before yielding to the event loop, in ms. */
 export const SLICE_MS = 8
 
-const RING_MASK = RING_CAPACITY - 1
-const RING_I32 = CTRL_BYTES / 4
-const RING_F64 = CTRL_BYTES / 8
-const CMD_I32 = CMD_BYTES / 4
-const CMD_F64 = CMD_BYTES / 8
-/** A batch is published early once it holds this many commands, so the engine can start. */
-const BATCH_MAX = RING_CAPACITY / 2
 /**
  * Slots kept free below the limit: `command` checks the limit once, then may write a batch's
  * BASE and the command itself, so it can pass the limit by one and must still fit.
@@ -105,8 +97,6 @@ interface Pending {
 
 /** Pending timers of one engine, with the commands that maintain them. */
 export class Scheduler {
-  /** Which engine runs the wheel. */
-  readonly kind: EngineKind
   private readonly factory: EngineFactory
   /** The clock of the current engine (ms); every deadline is measured on it. */
   private now: () => number
@@ -140,8 +130,7 @@ export class Scheduler {
   private readonly backlog: Pending[] = []
   private backlogScheduled = false
 
-  constructor(kind: EngineKind, factory: EngineFactory, now: () => number) {
-    this.kind = kind
+  constructor(factory: EngineFactory, now: () => number) {
     this.factory = factory
     this.now = now
   }
@@ -271,10 +260,7 @@ export class Scheduler {
     this.batchStart = this.tail
     this.write(CMD_BASE, 0, 0)
     this.updateLimit()
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      resolved.then(this.flushTask)
-    }
+    this.scheduleFlush()
   }
 
   /**
@@ -423,6 +409,11 @@ export class Scheduler {
 
   private markRefDirty(): void {
     this.refDirty = true
+    this.scheduleFlush()
+  }
+
+  /** Publishes at the end of this synchronous run (one microtask), unless already scheduled. */
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true
       resolved.then(this.flushTask)

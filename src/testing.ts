@@ -84,7 +84,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
             `${END_MS} ms (about 557 years), where new timers could no longer be held to their deadline`,
         )
       }
-      await this.#advanceTo(this.#now + ms)
+      await this.#advanceTo(this.#now + ms, 'advance')
     }
 
     async runAll(): Promise<void> {
@@ -97,7 +97,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
         if (rounds >= MAX_ROUNDS) {
           throw new Error(`VirtualClock.runAll: timers were still being armed after ${MAX_ROUNDS} rounds (a ticker, or a timer that re-arms itself, never ends)`)
         }
-        await this.#advanceTo(Math.max(this.#now, next / TICKS_PER_MS))
+        await this.#advanceTo(Math.max(this.#now, next / TICKS_PER_MS), 'runAll')
       }
     }
 
@@ -118,8 +118,8 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     }
 
     /** Runs everything due up to `target`, one due tick at a time, then stops the clock at `target`. */
-    async #advanceTo(target: number): Promise<void> {
-      this.#check('advance')
+    async #advanceTo(target: number, what: 'advance' | 'runAll'): Promise<void> {
+      this.#check(what)
       const engine = this.#engine!
       await settle()
       let rounds = 0

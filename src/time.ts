@@ -10,7 +10,7 @@
 
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
-import { checkFunction, describe, toDelay } from './errors'
+import { checkFunction, describe, toDelay, toPeriod } from './errors'
 import { UNREF, type Schedulable, type Scheduler } from './scheduler'
 
 /**
@@ -18,8 +18,9 @@ import { UNREF, type Schedulable, type Scheduler } from './scheduler'
  * (`Object.getPrototypeOf(t).reset.call(other, 5)`, or a timer of another copy of afterfunc):
  * left unchecked, reset would arm the foreign object and the scheduler would later call its `_f`.
  */
-function incompatible(where: string, self: unknown): TypeError {
-  return new TypeError(`${where}: called on ${describe(self)}, which is not a ${where.split(/[.[]/)[0]} made by this afterfunc`)
+function incompatible(cls: 'Timer' | 'Ticker', method: string, self: unknown): TypeError {
+  const where = method === 'dispose' ? `${cls}[Symbol.dispose]` : `${cls}.${method}`
+  return new TypeError(`${where}: called on ${describe(self)}, which is not a ${cls} made by this afterfunc`)
 }
 
 /** Builds a `time` namespace whose timers live in `scheduler`. */
@@ -38,43 +39,36 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     stop(): boolean {
-      if (!(this instanceof Timer)) throw incompatible('Timer.stop', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'stop', this)
       return s.stop(this)
     }
 
     reset(d: number): boolean {
-      if (!(this instanceof Timer)) throw incompatible('Timer.reset', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'reset', this)
       return s.reset(this, toDelay(d, 'Timer.reset'))
     }
 
     ref(): this {
-      if (!(this instanceof Timer)) throw incompatible('Timer.ref', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'ref', this)
       s.ref(this)
       return this
     }
 
     unref(): this {
-      if (!(this instanceof Timer)) throw incompatible('Timer.unref', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'unref', this)
       s.unref(this)
       return this
     }
 
     hasRef(): boolean {
-      if (!(this instanceof Timer)) throw incompatible('Timer.hasRef', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'hasRef', this)
       return (this._k & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
-      if (!(this instanceof Timer)) throw incompatible('Timer[Symbol.dispose]', this)
+      if (!(this instanceof Timer)) throw incompatible('Timer', 'dispose', this)
       s.stop(this)
     }
-  }
-
-  /** A period: a number of milliseconds greater than zero (Go panics on d <= 0). */
-  function toPeriod(d: unknown, where: string): number {
-    const period = toDelay(d, where)
-    if (period <= 0) throw new RangeError(`${where}: the period must be greater than zero, got ${String(d)}`)
-    return period
   }
 
   class Ticker implements TimeApi.Ticker {
@@ -103,12 +97,12 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     stop(): void {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker.stop', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'stop', this)
       s.stop(this)
     }
 
     reset(d: number): void {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker.reset', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'reset', this)
       const period = toPeriod(d, 'Ticker.reset')
       this._period = period
       this._start = s.clock()
@@ -116,24 +110,24 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
 
     ref(): this {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker.ref', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'ref', this)
       s.ref(this)
       return this
     }
 
     unref(): this {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker.unref', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'unref', this)
       s.unref(this)
       return this
     }
 
     hasRef(): boolean {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker.hasRef', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'hasRef', this)
       return (this._k & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
-      if (!(this instanceof Ticker)) throw incompatible('Ticker[Symbol.dispose]', this)
+      if (!(this instanceof Ticker)) throw incompatible('Ticker', 'dispose', this)
       s.stop(this)
     }
   }

@@ -27,14 +27,10 @@ import {
   RING_CAPACITY,
   TICKS_PER_MS,
 } from '../constants'
+import { CMD_F64, CMD_I32, RING_F64, RING_I32, RING_MASK } from './ring'
 import type { Deliver, Engine, EngineFactory, EngineStats } from './types'
 import { Wheel } from './wheel'
 
-const RING_MASK = RING_CAPACITY - 1
-const RING_I32 = CTRL_BYTES / 4
-const RING_F64 = CTRL_BYTES / 8
-const CMD_I32 = CMD_BYTES / 4
-const CMD_F64 = CMD_BYTES / 8
 /** The batch of a poll that expired nothing. */
 const EMPTY = new Uint32Array(0)
 /** Longest delay Node's setTimeout honours. */
@@ -45,7 +41,6 @@ const MAX_NODE_DELAY = 2 ** 31 - 1
  * event-loop engine below adds a Node timer, the virtual clock (`virtual.ts`) polls when told.
  */
 export class WheelEngine implements Engine {
-  readonly kind: Engine['kind'] = 'js'
   readonly i32: Int32Array
   readonly f64: Float64Array
   protected readonly deliver: Deliver

@@ -20,8 +20,6 @@ export type Deliver = (ids: Uint32Array, nowTick: number) => void
 
 /** A wheel the scheduler drives through the shared command ring. */
 export interface Engine {
-  /** Which engine this is: a runtime's native or TypeScript engine, or a virtual clock's. */
-  readonly kind: EngineKind | 'virtual'
   /** Int32 view of the control block and command ring. */
   readonly i32: Int32Array
   /** Float64 view of the same memory. */

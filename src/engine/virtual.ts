@@ -8,7 +8,6 @@ import type { Deliver } from './types'
 import { WheelEngine } from './js'
 
 export class VirtualEngine extends WheelEngine {
-  override readonly kind = 'virtual' as const
 
   constructor(deliver: Deliver, now: () => number) {
     super(deliver, now)

@@ -43,8 +43,9 @@
  *   (elapsed, when) to find the list to unlink from.
  * - Entries are appended at a list's tail and lists are cascaded in order, so among timers with
  *   the same `when`, the one armed (or moved) last expires last (FIFO), whichever levels they
- *   passed through. A timer armed with `when <= elapsed` is appended to the due list and expires
- *   at the next poll, after the timers already due, in the order they were armed.
+ *   passed through. A timer armed with `when <= elapsed` (late) is appended to the due list and
+ *   expires at the next poll, in order of `when` among the due timers: a late arm that lands
+ *   behind a later deadline marks the due list unsorted, and the poll sorts it (stably) first.
  * - The lowest level with an occupied slot holds the earliest slot: level L's timers lie within
  *   the current level-(L+1) span but outside the current level-L span, and every higher level's
  *   timers lie beyond the current level-(L+1) span.
@@ -97,10 +98,10 @@ function ctz32(x: number): number {
 
 export class Wheel {
   /** Processed up to this tick; never decreases. */
-  private now: number
+  private now = 0
   /** High and low 32-bit halves of `now` (meaningful while `now` < 2^53). */
-  private nowHi: number
-  private nowLo: number
+  private nowHi = 0
+  private nowLo = 0
   /** Armed timers. */
   private count = 0
   /** Length of the per-index arrays. */
@@ -140,9 +141,7 @@ export class Wheel {
     if (!Number.isSafeInteger(start) || start < 0) {
       throw new RangeError(`Wheel start must be a non-negative safe integer tick, got ${start}`)
     }
-    this.now = start
-    this.nowHi = (start * TWO_POW_NEG_32) | 0
-    this.nowLo = start | 0
+    this.setNow(start)
   }
 
   /**
@@ -183,8 +182,8 @@ export class Wheel {
    * - `gen`: kept modulo 2^GEN_BITS (`gen & GEN_MASK`); `cancel` and `poll` use that value.
    * - `when`: rounded up to an integer tick and clamped to MAX_TICK (NaN and +Infinity become
    *   MAX_TICK). If it is `<= elapsed()` the timer is due at once and the next `poll` emits it,
-   *   after the timers already due. Among timers with equal `when`, the one armed or moved last
-   *   is emitted last.
+   *   in order of `when` among the due timers. Among timers with equal `when`, the one armed or
+   *   moved last is emitted last.
    */
   arm(index: number, gen: number, when: number): void {
     if ((index >>> 0) !== index || index > MAX_INDEX) {
@@ -287,38 +286,35 @@ export class Wheel {
     }
   }
 
-  // ---------------------------------------------------------------------------------------------
-  // Internals.
-
-  /** Sets `elapsed` and its cached halves. */
   /**
    * Disarms every timer and calls `emit(index, gen, when)` for each, in the order `poll` would
    * expire them: by deadline, FIFO among equal deadlines (timers already due first, as their
-   * deadlines are the earliest). `elapsed()` does not change, so the wheel stays usable. For moving every
-   * timer to another wheel (a virtual clock); O(n log n). Mirrors `Wheel::take_all` in Rust.
+   * deadlines are the earliest). `elapsed()` does not change, so the wheel stays usable. For
+   * moving every timer to another wheel (a virtual clock); O(n log n). Mirrors
+   * `Wheel::take_all` in Rust.
    */
   takeAll(emit: (index: number, gen: number, when: number) => void): void {
-    if (this.dueUnsorted) this.sortDue()
+    // Every list's entries, then one stable sort by deadline: equal deadlines share one list,
+    // so list order keeps FIFO among them.
     const order: number[] = []
-    for (let index = this.heads[DUE]!; index !== NIL; index = this.nexts[index]!) order.push(index)
-    // Equal deadlines share one slot list, so a stable sort by deadline of the lists'
-    // contents, taken in list order, keeps FIFO among them.
-    const rest: number[] = []
-    for (let list = 0; list < DUE; list++) {
-      for (let index = this.heads[list]!; index !== NIL; index = this.nexts[index]!) rest.push(index)
+    for (let list = 0; list <= DUE; list++) {
+      for (let index = this.heads[list]!; index !== NIL; index = this.nexts[index]!) order.push(index)
     }
     const whens = this.whens
-    rest.sort((x, y) => whens[x]! - whens[y]!)
+    order.sort((x, y) => whens[x]! - whens[y]!)
     for (const index of order) this.prevs[index] = UNLINKED
-    for (const index of rest) this.prevs[index] = UNLINKED
     this.heads.fill(NIL)
     this.tails.fill(NIL)
     this.occupied.fill(0)
     this.count = 0
+    this.dueUnsorted = false
     for (const index of order) emit(index, this.gens[index]!, whens[index]!)
-    for (const index of rest) emit(index, this.gens[index]!, whens[index]!)
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Internals.
+
+  /** Sets `elapsed` and its cached halves. */
   private setNow(now: number): void {
     this.now = now
     this.nowHi = (now * TWO_POW_NEG_32) | 0
