@@ -66,14 +66,14 @@ export interface ChildResult {
   ms: number
 }
 
-/** Runs `script` (CommonJS, with `afterfunc` bound to the built package) in a new process. */
+/** Runs `script` (CommonJS, with `afterfunc` bound to the built package, `gc` exposed) in a new process. */
 export function runChild(kind: Kind, script: string, timeoutMs = 20_000): Promise<ChildResult> {
   const prelude = `const afterfunc = require(${JSON.stringify(entry)});\n`
   const started = performance.now()
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
-      ['-e', prelude + script],
+      ['--expose-gc', '-e', prelude + script],
       { env: { ...process.env, AFTERFUNC_BACKEND: kind }, timeout: timeoutMs },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null

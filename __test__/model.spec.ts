@@ -10,6 +10,7 @@
 
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { MAX_DURATION_MS } from '../src/constants.ts'
 import { engines, runtime } from './helpers.ts'
 
 const delay = fc.oneof(
@@ -35,14 +36,13 @@ const timerOp = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }) },
 )
 
-const MAX_MS = 9_223_372_036_854.775807
 
 /**
  * Deadline relative to the clock's start, computed as the engine does: in absolute time
  * (`start + now` is what the clock reads), so a delay too small to change it (5e-324) does not.
  */
 function deadlineAt(start: number, now: number, d: number): number {
-  const delay = d > 0 ? Math.min(d, MAX_MS) : 0
+  const delay = d > 0 ? Math.min(d, MAX_DURATION_MS) : 0
   return Math.ceil(start + now + delay) - start
 }
 

@@ -3,7 +3,7 @@
 
 import { getEventListeners } from 'node:events'
 import { describe, expect, test } from 'vitest'
-import { engines, runtime, sleep as realSleep, spin, until } from './helpers.ts'
+import { engines, runChild, runtime, sleep as realSleep, spin, until } from './helpers.ts'
 
 describe.each(engines)('time toolbox on the %s engine', (kind) => {
   describe('sleep and after', () => {
@@ -157,13 +157,11 @@ describe.each(engines)('time toolbox on the %s engine', (kind) => {
     })
 
     test('a throwing callback does not end the ticker', async () => {
-      const r = await import('./helpers.ts').then(({ runChild }) =>
-        runChild(
-          kind,
-          `let n = 0
-           process.on('uncaughtException', () => {})
-           const t = afterfunc.time.newTicker(2, () => { n++; if (n === 5) { t.stop(); console.log('ticks', n) }; throw new Error('tick') })`,
-        ),
+      const r = await runChild(
+        kind,
+        `let n = 0
+         process.on('uncaughtException', () => {})
+         const t = afterfunc.time.newTicker(2, () => { n++; if (n === 5) { t.stop(); console.log('ticks', n) }; throw new Error('tick') })`,
       )
       expect(r.stdout.trim()).toBe('ticks 5')
     })

@@ -24,7 +24,6 @@ interface SoakResult {
   cycles: number
   before: Reading
   afterWarmUp: Reading
-  baseline: Reading
   peakRssMB: number
   cyclesData: Reading[]
   errors: unknown[]
@@ -88,6 +87,7 @@ describe.each(['native', 'js'] as const)('soak on the %s engine', (kind) => {
       cycles: r.cycles,
       timersPerCycle: r.n,
       beforeAnyTimer: { rssMB: round(r.before.rssMB), heapUsedMB: round(r.before.heapUsedMB, 2) },
+      afterWarmUp: { rssMB: round(r.afterWarmUp.rssMB), heapUsedMB: round(r.afterWarmUp.heapUsedMB, 2) },
       baseline: { rssMB: round(base.rssMB), heapUsedMB: round(base.heapUsedMB, 2), externalMB: round(base.externalMB, 2), of: `median of cycles 0-${BASELINE_CYCLES - 1}` },
       trendPer100CyclesOverSecondHalf: { rssMB: round(growth.rssMB, 2), heapUsedMB: round(growth.heapUsedMB, 3) },
       final: { rssMB: round(last.rssMB), heapUsedMB: round(last.heapUsedMB, 2), externalMB: round(last.externalMB, 2) },
