@@ -1,7 +1,7 @@
 // `npm run bench`: every suite of the benchmark, on every engine, side by side in one run.
 //
-//   node benchmark/run.mjs            full run (N = 10k, 100k, 1M; about 6–8 minutes)
-//   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k; about 2 minutes)
+//   node benchmark/run.mjs            full run (N = 10k, 100k, 1M; about 6 minutes on a quiet machine)
+//   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k; about 2–3 minutes)
 //
 // Engines: afterfunc's native engine and TypeScript engine (the public package, with
 // AFTERFUNC_BACKEND=native|js), Node's own timers, and Go (benchmark/go, built once).
@@ -345,7 +345,7 @@ add('S5 fire', 'early fires (count)', 'abs', pick('fire', (r) => r.early), (row)
 add('S5 fire', `burst (all ${N} armed in one synchronous run): lateness p50, ms`, 'lower', pick('fire-burst', (r) => r.late_p50_ms, NMAX, ['native', 'js', 'node']), undefined, 'ms')
 add('S5 fire', 'burst: lateness p99, ms', 'lower', pick('fire-burst', (r) => r.late_p99_ms, NMAX, ['native', 'js', 'node']), undefined, 'ms')
 add('S5 fire', 'burst: early fires (count)', 'abs', pick('fire-burst', (r) => r.early, NMAX, ['native', 'js', 'node']))
-const ctx = (e, f, suite = 'ctx') => { const r = get(suite, e, config.s6_in_flight); return r && !r.pending ? f(r) : undefined }
+const ctx = (e, f, suite = 'ctx') => { const r = get(suite, e, config.s6_in_flight); return r ? f(r) : undefined }
 const ctxNoisy = (suite, ...es) => new Set(es.filter((e) => get(suite, e, config.s6_in_flight)?.foreign_cpu_pct >= NOISY_PCT).map((e) => (e.startsWith('node') ? 'node' : e)))
 const s6 = (f, base, suite = 'ctx') => ({
   values: { native: ctx('native', f, suite), js: ctx('js', f, suite), node: ctx(base, f, suite) },

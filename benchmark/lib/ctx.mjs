@@ -31,7 +31,6 @@ export async function ctxSuite(lib, variant, M, { time, warmupTime }, part = 'ti
   const tasks = {}
   if (variant === 'afterfunc') {
     const { context } = lib
-    if (context === undefined || typeof context.withTimeout !== 'function') return { pending: 'context is not exported yet' }
     const bg = context.background()
     const withTimeout = context.withTimeout
     tasks.request = async () => {

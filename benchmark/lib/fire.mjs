@@ -1,5 +1,5 @@
-// S5 fire: N timers due at random points of a 100 ms window that opens LEAD_MS after arming
-// ends. Each timer's delay is a whole number of ms (so Node's setTimeout groups them in about
+// S5 fire: N timers due at random points of a 100 ms window that opens LEAD_MS after the time
+// arming is expected to end (estimated at 1.5 µs per timer from when arming starts). Each timer's delay is a whole number of ms (so Node's setTimeout groups them in about
 // a thousand duration lists, its good case), and its deadline is performance.now() read just
 // before the arm call plus that delay; the callback records performance.now() - deadline.
 // Every timer has its own small closure (to know its index): the same for every engine.
