@@ -433,6 +433,38 @@ describe.each(engines)('time on the %s engine', (kind) => {
       else expect(rounds).toBe(0)
     })
 
+    test('stopping in the turn that armed or reset a timer leaves the engine holding nothing of it', async () => {
+      const rt = runtime(kind)
+      const ran: string[] = []
+      const timer = (name: string, d: number) => rt.time.afterFunc(d, () => ran.push(name))
+      // Armed and stopped in one turn, between two timers that run: their order is kept.
+      const a = timer('a', 20)
+      const b = timer('b', 20)
+      const c = timer('c', 20)
+      expect(b.stop()).toBe(true)
+      expect(b.stop()).toBe(false)
+      // The stopped timer's slot, reused in the same turn, then stopped and reused again.
+      timer('x', 20).stop()
+      const d = timer('d', 20)
+      // Armed in an earlier turn, then reset (once, twice) and stopped in this one: the engine's
+      // earlier arming must be cancelled, not left to expire.
+      const e = timer('e', 60_000)
+      const f = timer('f', 60_000)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(e.reset(5)).toBe(true)
+      expect(e.stop()).toBe(true)
+      expect(f.reset(5)).toBe(true)
+      expect(f.reset(6)).toBe(true)
+      expect(f.stop()).toBe(true)
+      await until(() => ran.length === 3)
+      expect(ran).toEqual(['a', 'c', 'd'])
+      await until(() => rt.scheduler.engineStats().armed === 0)
+      await sleep(30)
+      expect(ran).toEqual(['a', 'c', 'd'])
+      expect(rt.scheduler.engineStats().protocolErrors).toBe(0)
+      expect([a, c, d].map((t) => t.stop())).toEqual([false, false, false])
+    })
+
     test('slots are reused: arming and stopping a million times keeps the table small', () => {
       const rt = runtime(kind)
       for (let i = 0; i < 1_000_000; i++) rt.time.afterFunc(1000, () => {}).stop()

@@ -30,6 +30,9 @@
  *   generation is not the current one is stale (the timer was stopped, reset or its slot
  *   reused while the expiry was on its way) and is dropped. So `stop()` returning true means
  *   `f` will not run, even if the engine already expired it.
+ * - A timer armed and stopped in the same turn costs the engine nothing: `stop` finds its ARM
+ *   still in the open batch and turns it into a CANCEL of the slot's previous arming in place
+ *   (`cancelInBatch`), so no command is added and none is reordered.
  * - Pending timers are held by `timers`, so an unreachable `Timer` still fires; once it fires
  *   or is stopped its slot forgets it, so its closure can be collected.
  * - Expired timers run in the order the engine reports them (deadline, then arming order). A
@@ -77,8 +80,8 @@ export const UNREF = 1
 export const SLICE_MS = 8
 
 /**
- * Slots kept free below the limit: `command` checks the limit once, then may write a batch's
- * BASE and the command itself, so it can pass the limit by one and must still fit.
+ * Slots kept free below the limit: a command checks the limit once, then `room` may write a
+ * batch's BASE before the command itself, so it can pass the limit by one and must still fit.
  */
 const RESERVE = 2
 const NO_SLOT = -1
@@ -109,6 +112,12 @@ export class Scheduler {
   private freeHead = NO_SLOT
   /** Generation of the current arming of each slot. */
   private gens = new Int32Array(INITIAL_SLOTS)
+  /**
+   * Ring position of the last ARM command written for each slot. Meaningful only while that
+   * command is in the open batch and still reads ARM(slot, current generation): `stop` then
+   * rewrites it in place instead of writing a CANCEL (see {@link Scheduler.cancelInBatch}).
+   */
+  private armSeqs = new Int32Array(INITIAL_SLOTS)
   /** Active timers that keep the process alive. */
   private refCount = 0
   private engineRef = false
@@ -116,7 +125,7 @@ export class Scheduler {
 
   /** Sequence number of the next command (wrapping int32). */
   private tail = 0
-  /** `tail` at which `room()` must run before writing. */
+  /** `tail` at which `room()` must run before writing; equal to `tail` while no batch is open. */
   private limit = 0
   /** Last consumer position read from the ring. */
   private head = 0
@@ -128,6 +137,8 @@ export class Scheduler {
   private flushScheduled = false
 
   private readonly backlog: Pending[] = []
+  /** Written by `touch` so that its reads are not optimized away; means nothing. */
+  touched = 0
   private backlogScheduled = false
 
   constructor(factory: EngineFactory, now: () => number) {
@@ -193,7 +204,38 @@ export class Scheduler {
     this.timers[index] = this.freeHead
     this.freeHead = index
     if ((k & UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
-    this.command(CMD_CANCEL | (this.gens[index]! << CMD_KIND_BITS), index, 0)
+    const gen = this.gens[index]!
+    if (!this.cancelInBatch(index, gen)) {
+      if (((this.limit - this.tail) | 0) <= 0) this.room()
+      const w = RING_I32 + (this.tail & RING_MASK) * CMD_I32
+      this.i32[w] = CMD_CANCEL | (gen << CMD_KIND_BITS)
+      this.i32[w + 1] = index
+      this.tail = (this.tail + 1) | 0
+    }
+    return true
+  }
+
+  /**
+   * Cancels the arming `gen` of slot `index` without a new command when its ARM command is
+   * still in the open batch (armed and stopped in the same turn): the engine has not seen that
+   * ARM, so it becomes a CANCEL of the slot's previous arming, `gen - 1`, which the engine
+   * may still hold (a timer reset, then stopped, in this turn) or not (then the CANCEL finds
+   * a different generation and does nothing, in both engines). Every arming takes a new
+   * generation, so the slot's previous arming in the engine, if any, is `gen - 1`. Nothing
+   * else moves: the ring order of every other command is kept. Returns false, changing
+   * nothing, when the ARM is not in the open batch.
+   *
+   * `armSeqs[index]` may be stale (from an earlier batch, or from a ring of an engine swapped
+   * out), so the command at that position is checked to be exactly ARM(index, gen) inside the
+   * open batch: an ARM of the current generation of a slot is only ever written once.
+   */
+  private cancelInBatch(index: number, gen: number): boolean {
+    const seq = this.armSeqs[index]!
+    if (!this.batchOpen || ((seq - this.batchStart) | 0) <= 0 || ((this.tail - seq) | 0) <= 0) return false
+    const w = RING_I32 + (seq & RING_MASK) * CMD_I32
+    const i32 = this.i32
+    if (i32[w] !== (CMD_ARM_AFTER | (gen << CMD_KIND_BITS)) || i32[w + 1] !== index) return false
+    i32[w] = CMD_CANCEL | (((gen - 1) & GEN_MASK) << CMD_KIND_BITS)
     return true
   }
 
@@ -232,17 +274,14 @@ export class Scheduler {
   private armSlot(index: number, delay: number): void {
     const gen = (this.gens[index]! + 1) & GEN_MASK
     this.gens[index] = gen
-    this.command(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index, delay)
-    // After `command`: it may publish the open batch to make room, and this ARM then opens the
+    // `room` first: it may publish the open batch to make room, and this ARM then opens the
     // next batch, whose `earliest` must count it (counted before, it went to the batch
     // published without it, and the native wheel thread was not woken for it).
-    if (delay < this.batchMinDelay) this.batchMinDelay = delay
-  }
-
-  private command(word0: number, index: number, value: number): void {
     if (((this.limit - this.tail) | 0) <= 0) this.room()
-    if (!this.batchOpen) this.open()
-    this.write(word0, index, value)
+    if (delay < this.batchMinDelay) this.batchMinDelay = delay
+    const seq = this.tail
+    this.armSeqs[index] = seq
+    this.write(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index, delay)
   }
 
   private write(word0: number, index: number, value: number): void {
@@ -259,14 +298,15 @@ export class Scheduler {
     this.batchOpen = true
     this.batchStart = this.tail
     this.write(CMD_BASE, 0, 0)
-    this.updateLimit()
     this.scheduleFlush()
   }
 
   /**
-   * Slow path of `command`, run when `tail` reaches `limit`: creates the engine on first use,
-   * publishes a batch that reached BATCH_MAX, and when the ring has no room beyond RESERVE,
-   * publishes everything and has the engine apply it now. Afterwards `limit > tail`.
+   * Slow path of writing a command, run when `tail` reaches `limit`: creates the engine on
+   * first use, publishes a batch that reached BATCH_MAX, when the ring has no room beyond
+   * RESERVE publishes everything and has the engine apply it now, and opens a batch if none
+   * is open. Afterwards a batch is open and one command may be written (`limit` may equal
+   * `tail` then, when the ring is down to RESERVE: the next command comes back here).
    */
   private room(): void {
     const engine = this.ensureEngine()
@@ -277,6 +317,7 @@ export class Scheduler {
       engine.makeRoom()
       this.head = Atomics.load(this.i32, CTRL_HEAD)
     }
+    if (!this.batchOpen) this.open()
     this.updateLimit()
   }
 
@@ -349,8 +390,13 @@ export class Scheduler {
     return RING_CAPACITY - RESERVE - ((this.tail - this.head) | 0)
   }
 
+  /** Sets `limit`: `tail` while no batch is open (the next command opens one in `room`). */
   private updateLimit(): void {
-    const batchLeft = this.batchOpen ? BATCH_MAX - ((this.tail - this.batchStart) | 0) : BATCH_MAX
+    if (!this.batchOpen) {
+      this.limit = this.tail
+      return
+    }
+    const batchLeft = BATCH_MAX - ((this.tail - this.batchStart) | 0)
     this.limit = (this.tail + Math.min(this.free(), batchLeft)) | 0
   }
 
@@ -424,6 +470,9 @@ export class Scheduler {
     const gens = new Int32Array(this.gens.length * 2)
     gens.set(this.gens)
     this.gens = gens
+    const armSeqs = new Int32Array(gens.length)
+    armSeqs.set(this.armSeqs)
+    this.armSeqs = armSeqs
   }
 
   /** Receives a batch from an engine whose clock is `now`. */
@@ -450,6 +499,7 @@ export class Scheduler {
     const sliceEnd = now + SLICE_MS
     const timers = this.timers
     for (let k = from; k < ids.length; k += 2) {
+      if ((k & 62) === (from & 62)) this.touch(ids, k, Math.min(ids.length, k + 64))
       const index = ids[k]!
       if (this.gens[index] !== ids[k + 1]) continue
       const t = timers[index]
@@ -471,6 +521,26 @@ export class Scheduler {
         }
       }
     }
+  }
+
+  /**
+   * Reads, for the pairs `ids[from..to]`, each slot's generation, its timer and the timer's
+   * fields, keeping nothing: the timers of a batch lie scattered in memory (in arming order,
+   * not deadline order), and reading them in a tight loop lets the CPU fetch many at once,
+   * where the delivery loop, which calls a callback between two reads, waits for each in turn.
+   * The result goes to `touched` only so the reads cannot be optimized away.
+   */
+  private touch(ids: Uint32Array, from: number, to: number): void {
+    const timers = this.timers
+    const gens = this.gens
+    let x = 0
+    for (let k = from; k < to; k += 2) {
+      const index = ids[k]!
+      x ^= gens[index]!
+      const t = timers[index]
+      if (typeof t === 'object') x ^= t._k
+    }
+    this.touched = x
   }
 
   /** Queues the rest of a batch at the front of the backlog and schedules its continuation. */
