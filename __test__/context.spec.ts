@@ -887,7 +887,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     test('signal is created on first read, then the same object', () => {
       const { context } = runtime(kind)
       const [ctx, cancel] = context.withCancel(context.background())
-      expect((ctx as unknown as { _sig: unknown })._sig).toBeUndefined()
+      expect((ctx as unknown as { _ab: unknown })._ab).toBeUndefined()
       const s = ctx.signal
       expect(s).toBeInstanceOf(AbortSignal)
       expect(ctx.signal).toBe(s)
@@ -1239,7 +1239,12 @@ describe.each(engines)('context on the %s engine', (kind) => {
     test('a done context releases its callbacks, resolvers and controllers; it keeps only what it reports', async () => {
       const { context } = runtime(kind)
       const refs: WeakRef<object>[] = []
-      const [ctx, cancel] = context.withTimeoutCause(context.background(), 60_000, { cause: true })
+      const [ctx, cancel] = (() => {
+        // The deadline's cause, not reported (the context ends by cancel): released too.
+        const why = { cause: new Array(1000).fill(3) }
+        refs.push(new WeakRef(why))
+        return context.withTimeoutCause(context.background(), 60_000, why)
+      })()
       let ran = false
       // The stop functions are kept, as code that stores them for later does.
       const stops = (() => {
@@ -1257,10 +1262,13 @@ describe.each(engines)('context on the %s engine', (kind) => {
       await until(() => ran)
       await sleep(10)
       gc()
-      expect(refs.map((r) => r.deref())).toEqual([undefined, undefined])
+      expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined])
       expect(stops.map((stop) => stop())).toEqual([false, false])
       const internals = ctx as unknown as Record<string, unknown>
-      expect([internals['_kids'], internals['_res'], internals['_ctl'], internals['_why']]).toEqual([undefined, undefined, undefined, undefined])
+      expect([internals['_kids'], internals['_res']]).toEqual([undefined, undefined])
+      // The signal handed out is kept (it is what `signal` returns), its controller is not.
+      expect(internals['_ab']).toBe(ctx.signal)
+      expect(context.cause(ctx)).toBe(context.Canceled)
     })
 
     test('a never-done context\'s done() promise is held only while referenced (Promise.race leaves nothing)', async () => {

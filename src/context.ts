@@ -117,8 +117,6 @@ abstract class Ctx implements Context {
   readonly _dl: number | undefined
   /** The deadline on the monotonic clock, when it was made by withTimeout (as Go's time.Now().Add). */
   readonly _mdl: number | undefined
-  /** The AbortSignal, once read (for a never-done context: one that never aborts). */
-  _sig: AbortSignal | undefined = undefined
 
   constructor(p: Ctx | undefined, c: CancelCtx | null | undefined, dl: number | undefined, mdl: number | undefined) {
     this._p = p
@@ -160,8 +158,13 @@ abstract class Ctx implements Context {
   get signal(): AbortSignal {
     const c = this._c
     if (c !== undefined) return c._signal()
-    let s = this._sig
-    if (s === undefined) s = this._sig = new AbortController().signal
+    // A context that can never be done: a signal that never aborts, its own (listeners added to
+    // it are collected with the context), kept aside so that no context carries a field for it.
+    let s = neverSignals.get(this)
+    if (s === undefined) {
+      s = new AbortController().signal
+      neverSignals.set(this, s)
+    }
     return s
   }
 
@@ -175,6 +178,9 @@ abstract class Ctx implements Context {
   /** This context's part of toString(). */
   abstract _seg(): string
 }
+
+/** The signals of the contexts that can never be done, once read. */
+const neverSignals = new WeakMap<Ctx, AbortSignal>()
 
 /** background() and todo(). */
 class EmptyCtx extends Ctx {
@@ -224,14 +230,20 @@ class CancelCtx extends Ctx {
   _kids: Set<Kid> | undefined = undefined
   /** Canceled or DeadlineExceeded once done; never changes after. */
   _err: Error | undefined = undefined
-  /** The cause once done (the err itself when none was given). */
+  /**
+   * Once done, the cause (the err itself when none was given). While pending, a TimerCtx keeps
+   * here the cause to record when its deadline passes (undefined for none).
+   */
   _cause: unknown = undefined
   /** done()'s promise, once asked for. */
   _prom: Promise<void> | undefined = undefined
   /** Resolves `_prom`; set while it is pending. */
   _res: (() => void) | undefined = undefined
-  /** Aborts `_sig`; set while the signal was handed out and the context is not done. */
-  _ctl: AbortController | undefined = undefined
+  /**
+   * The signal handed out: undefined until `signal` is read; then its AbortController while
+   * the context is pending (cancel aborts it), and the signal alone once done.
+   */
+  _ab: AbortController | AbortSignal | undefined = undefined
 
   /** A cancelable child of `parent` with deadline `dl`/`mdl` (the parent's, except for a TimerCtx). */
   constructor(parent: Ctx, dl: number | undefined, mdl: number | undefined) {
@@ -249,18 +261,12 @@ class CancelCtx extends Ctx {
   }
 
   _signal(): AbortSignal {
-    let s = this._sig
-    if (s === undefined) {
-      if (this._err !== undefined) {
-        s = AbortSignal.abort(this._cause)
-      } else {
-        const ctl = new AbortController()
-        this._ctl = ctl
-        s = ctl.signal
-      }
-      this._sig = s
-    }
-    return s
+    const ab = this._ab
+    if (ab !== undefined) return ab instanceof AbortSignal ? ab : ab.signal
+    if (this._err !== undefined) return (this._ab = AbortSignal.abort(this._cause))
+    const ctl = new AbortController()
+    this._ab = ctl
+    return ctl.signal
   }
 
   _seg(): string {
@@ -268,24 +274,26 @@ class CancelCtx extends Ctx {
   }
 }
 
-/** withDeadline, withTimeout and their Cause variants: a CancelCtx that is its own timer. */
-class TimerCtx extends CancelCtx implements Schedulable {
+/**
+ * withDeadline, withTimeout and their Cause variants: a CancelCtx that is its own timer. Each
+ * `context` namespace makes a subclass whose prototype holds `_s`, the scheduler its timers are
+ * armed on, so that no context carries a field for it.
+ */
+abstract class TimerCtx extends CancelCtx implements Schedulable {
   /** Owned by the scheduler (slot and UNREF bit); 0 when fresh: the timer keeps the process alive. */
   _k = 0
-  /** The scheduler the timer is armed on. */
-  readonly _s: Scheduler
-  /** The cause to record when the deadline passes; dropped once done. */
-  _why: unknown
+  /** The scheduler the timer is armed on (on the prototype of the namespace's subclass). */
+  declare readonly _s: Scheduler
 
-  constructor(parent: Ctx, dl: number, mdl: number | undefined, s: Scheduler, why: unknown) {
+  /** `why`: the cause to record when the deadline passes, kept in `_cause` until done. */
+  constructor(parent: Ctx, dl: number, mdl: number | undefined, why: unknown) {
     super(parent, dl, mdl)
-    this._s = s
-    this._why = why
+    this._cause = why
   }
 
   /** The timer fired: the deadline has passed. */
   _f(): void {
-    cancel(this, DeadlineExceeded, this._why, true)
+    cancel(this, DeadlineExceeded, this._cause, true)
   }
 
   override _seg(): string {
@@ -352,19 +360,16 @@ function cancel(root: CancelCtx, err: Error, cause: unknown, detach: boolean): v
     const c = queue[i]!
     c._err = err
     c._cause = cause
-    if (c instanceof TimerCtx) {
-      c._why = undefined
-      c._s.stop(c)
-    }
+    if (c instanceof TimerCtx) c._s.stop(c)
     const res = c._res
     if (res !== undefined) {
       c._res = undefined
       res()
     }
-    const ctl = c._ctl
-    if (ctl !== undefined) {
-      c._ctl = undefined
-      ;(aborts ??= []).push(ctl)
+    const ab = c._ab
+    if (ab instanceof AbortController) {
+      c._ab = ab.signal
+      ;(aborts ??= []).push(ab)
     }
     const kids = c._kids
     if (kids !== undefined) {
@@ -379,6 +384,17 @@ function cancel(root: CancelCtx, err: Error, cause: unknown, detach: boolean): v
   // synchronously, and see the whole subtree done; a listener that throws is reported by
   // Node as an uncaught exception and does not stop the others.
   if (aborts !== undefined) for (const ctl of aborts) ctl.abort(cause)
+}
+
+/**
+ * The cancel functions handed out, bound to their context with `bind`: a bound function is a
+ * third smaller than a closure with its scope (64 against 88 bytes here) and as fast to call.
+ */
+function cancelCanceled(this: void, c: CancelCtx): void {
+  cancel(c, Canceled, undefined, true)
+}
+function cancelWithCause(this: void, c: CancelCtx, why?: unknown): void {
+  cancel(c, Canceled, why, true)
 }
 
 /** Registers `c` with the nearest cancelable context above it, or makes it done at birth if that is done. */
@@ -431,6 +447,10 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
   const now = deps.now
   const wallNow = deps.wallNow ?? Date.now
 
+  /** The deadline contexts of this namespace: their timers are armed on `s`. */
+  class DeadlineCtx extends TimerCtx {}
+  Object.defineProperty(DeadlineCtx.prototype, '_s', { value: s })
+
   /** A cancelable child of `p`, with `p`'s deadline, attached to it (done at birth if `p` is). */
   function cancelChild(p: Ctx): CancelCtx {
     const c = new CancelCtx(p, p._dl, p._mdl)
@@ -440,7 +460,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
 
   function cancelable(p: Ctx): [Context, CancelFunc] {
     const c = cancelChild(p)
-    return [c, () => cancel(c, Canceled, undefined, true)]
+    return [c, cancelCanceled.bind(undefined, c)]
   }
 
   function withCancel(parent: Context): [Context, CancelFunc] {
@@ -449,7 +469,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
 
   function withCancelCause(parent: Context): [Context, CancelCauseFunc] {
     const c = cancelChild(asCtx(parent, 'context.withCancelCause', 'parent'))
-    return [c, (why?: unknown) => cancel(c, Canceled, why, true)]
+    return [c, cancelWithCause.bind(undefined, c)]
   }
 
   /**
@@ -463,7 +483,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
       const pm = p._mdl
       if (mdl !== undefined && pm !== undefined ? pm < mdl : pdl < dl) return cancelable(p)
     }
-    const c = new TimerCtx(p, dl, mdl, s, why)
+    const c = new DeadlineCtx(p, dl, mdl, why)
     if (delay > 0 || p._c?._err !== undefined) {
       // Done at birth with the parent's err if the parent is done; else linked and armed.
       attach(c, p)
@@ -471,7 +491,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     } else {
       cancel(c, DeadlineExceeded, why, false)
     }
-    return [c, () => cancel(c, Canceled, undefined, true)]
+    return [c, cancelCanceled.bind(undefined, c)]
   }
 
   function withDeadlineCause(parent: Context, d: Date | number, why: unknown, where = 'context.withDeadlineCause'): [Context, CancelFunc] {
