@@ -4,7 +4,8 @@
 // duration lists, its good case), and its deadline is performance.now() read just
 // before the arm call plus that delay; the callback records performance.now() - deadline.
 // Every timer has its own small closure (to know its index): the same for every engine. The
-// timers are numbered in deadline order and armed in a random order (see below).
+// timers are numbered in deadline order and armed in a random order (see below). The clock is
+// `performance` from node:perf_hooks: the global one is a getter, 10-20 ns more per read.
 //
 // Arming: `chunked` (the main figure) arms CHUNK timers per turn of the event loop, as timers
 // armed by separate requests are; `burst` arms all N in one synchronous run. afterfunc reads
@@ -16,6 +17,7 @@
 // callback): the whole process (process.cpuUsage), the main thread and, for the native engine,
 // the wheel thread (both from /proc/self/task/<tid>/schedstat).
 
+import { performance } from 'node:perf_hooks'
 import { cpuDelta, cpuSnapshot, immediate, mainThreadCpuNs, quantile, settle, sleep, wheelThreadId } from './common.mjs'
 
 export const WINDOW_MS = 100
