@@ -2,6 +2,9 @@
 //
 //   node benchmark/run.mjs            full run (N = 10k, 100k, 1M; about 6 minutes on a quiet machine)
 //   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k; about 2–3 minutes)
+//   BENCH_ROUNDS=3 node benchmark/run.mjs  every case of S1–S7 three times, the whole sequence
+//                                      repeated, each figure the median of its rounds (S8 always
+//                                      runs its own rounds); about 3× as long
 //
 // Engines: afterfunc's native engine and TypeScript engine (the public package, with
 // AFTERFUNC_BACKEND=native|js), Node's own timers, and Go (benchmark/go, built once).
@@ -44,7 +47,9 @@ const config = saved?.config ?? {
   s8_rounds: QUICK ? 2 : 4,
   s8_seconds_per_round: QUICK ? 2 : 3,
   s8_warmup_seconds: 1,
+  rounds: Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)) || 1),
 }
+const ROUNDS = config.rounds ?? 1
 const t0 = Date.now()
 const log = (msg) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`)
 const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n))
@@ -166,17 +171,17 @@ async function measured(body) {
   return record
 }
 
-async function run(suite, engine, n) {
+async function run(suite, engine, n, round) {
   const record = await measured(async () => {
     const result =
       engine === 'go'
         ? await runResult(goBin, ['-suite', suite, '-n', String(n), '-time', `${config.tinybench_time_ms}ms`, '-warmup', `${config.tinybench_warmup_ms}ms`], process.env)
         : await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, engine, String(n)], envFor(engine))
-    return { ...result, suite, engine, n }
+    return { ...result, suite, engine, n, round }
   })
   runs.push(record)
   log(
-    `${suite.padEnd(13)} ${engine.padEnd(12)} N=${fmtN(n).padEnd(5)} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
+    `${suite.padEnd(13)} ${engine.padEnd(12)} N=${fmtN(n).padEnd(5)}${ROUNDS > 1 ? ` round ${round + 1}/${ROUNDS}` : ''} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
       `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
   )
   return record
@@ -250,16 +255,20 @@ if (saved) {
   goBin = buildGo()
   WITH_GO = goBin ? [...ENGINES, 'go'] : ENGINES
 
-  for (const n of NS) {
-    for (const suite of ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire']) {
-      for (const engine of WITH_GO) await run(suite, engine, n)
+  // With rounds, the whole sequence repeats, so that each case's rounds are minutes apart and a
+  // passing disturbance of the machine moves one round of a figure, not all of them.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const n of NS) {
+      for (const suite of ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire']) {
+        for (const engine of WITH_GO) await run(suite, engine, n, round)
+      }
     }
+    for (const engine of ENGINES) await run('fire-burst', engine, NMAX, round)
+    for (const suite of ['ctx', 'ctx-bytes']) {
+      for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight, round)
+    }
+    for (const engine of ENGINES) await run('idle', engine, NMAX, round)
   }
-  for (const engine of ENGINES) await run('fire-burst', engine, NMAX)
-  for (const suite of ['ctx', 'ctx-bytes']) {
-    for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight)
-  }
-  for (const engine of ENGINES) await run('idle', engine, NMAX)
   const S8 = ['none', 'node-timeout', 'node-signal', ...ENGINES.filter((e) => e !== 'node'), ...(ENGINES.includes('native') ? ['native-signal'] : [])]
   for (let round = 0; round < config.s8_rounds; round++) {
     for (const v of round % 2 === 0 ? S8 : [...S8].reverse()) await serve(v, round)
@@ -271,7 +280,33 @@ if (saved) {
 // ---------------------------------------------------------------- figures
 
 const NOISY_PCT = 10 // a figure measured while other processes used more of the machine than this is marked †
-const get = (suite, engine, n = NMAX) => runs.find((r) => r.suite === suite && r.engine === engine && r.n === n && !r.error)
+/** The median of numbers (the mean of the middle two for an even count). */
+const median = (vs) => {
+  const sorted = [...vs].sort((a, b) => a - b)
+  const m = sorted.length >> 1
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+}
+/**
+ * One record standing for the rounds of a case: every number is the median of that number over
+ * the rounds (nested objects likewise), anything else is the first round's. With one round, that
+ * round's record itself.
+ */
+function medianRecord(records) {
+  if (records.length === 1) return records[0]
+  const merge = (xs) => {
+    const first = xs[0]
+    if (typeof first === 'number') return median(xs.filter((x) => typeof x === 'number'))
+    if (first === null || typeof first !== 'object' || Array.isArray(first)) return first
+    const out = {}
+    for (const key of Object.keys(first)) out[key] = merge(xs.map((x) => x?.[key]).filter((x) => x !== undefined))
+    return out
+  }
+  return merge(records)
+}
+const get = (suite, engine, n = NMAX) => {
+  const rs = runs.filter((r) => r.suite === suite && r.engine === engine && r.n === n && !r.error)
+  return rs.length === 0 ? undefined : medianRecord(rs)
+}
 /** Values of one figure per engine; `noisy` lists the engines whose case ran beside other load. */
 function pick(suite, f, n = NMAX, engines = ['native', 'js', 'node', 'go']) {
   const values = {}
@@ -394,7 +429,7 @@ const series = (suite, f, dashed, engines = WITH_GO) =>
   engines.map((engine) => ({ engine, dashed, points: NS.map((n) => { const r = get(suite, engine, n); return [n, r ? f(r, engine) : undefined] }) }))
 const svg = chartSvg({
   title: 'afterfunc vs Node timers vs Go, against the number of live timers',
-  subtitle: `${machine.name}: ${machine.cpu_model}, ${machine.cores} cores, Node ${machine.node}, ${machine.go?.split(' ')[2] ?? ''}, ${machine.date.slice(0, 10)}${QUICK ? ' (quick run)' : ''}; lower is better`,
+  subtitle: `${machine.name}: ${machine.cpu_model}, ${machine.cores} cores, Node ${machine.node}, ${machine.go?.split(' ')[2] ?? ''}, ${machine.date.slice(0, 10)}${QUICK ? ' (quick run)' : ''}${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; lower is better`,
   panels: [
     {
       title: 'S1 arm',
@@ -430,7 +465,7 @@ writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) 
 
 console.log(
   `\nafterfunc benchmark — ${machine.name} (${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}, ${machine.go ?? 'no Go'}, ${machine.date}` +
-    `\nfigures at N = ${N} unless stated; ratios against Node's timers in this run; ${QUICK ? 'QUICK run' : 'full run'} in ${elapsed.toFixed(0)} s` +
+    `\nfigures at N = ${N} unless stated${ROUNDS > 1 ? `, each the median of ${ROUNDS} rounds` : ''}; ratios against Node's timers in this run; ${QUICK ? 'QUICK run' : 'full run'} in ${elapsed.toFixed(0)} s` +
     `\nload average 1 min at start ${machine.loadavg_at_start[0].toFixed(2)}, at end ${machine.loadavg_at_end[0].toFixed(2)}\n`,
 )
 console.log(table)
