@@ -319,6 +319,12 @@ export declare namespace context {
      * `AbortSignal`: Node warns (`MaxListenersExceededWarning`) when more listeners than
      * `events.defaultMaxListeners` are attached at once; raise the limit with
      * `events.setMaxListeners(n, ctx.signal)` for a context shared that widely.
+     *
+     * Cost: on Node 20 creating an `AbortSignal` takes about 3 µs and aborting it about 2 µs
+     * (Node's, measured on the benchmark machine), more than the rest of a `withTimeout` +
+     * `cancel` (about 0.2 µs). Read `signal` where an API needs one (`fetch`, streams); to
+     * react to the end of a context in your own code, `done()` and `context.afterFunc` are
+     * cheaper.
      */
     readonly signal: AbortSignal
   }
