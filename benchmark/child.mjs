@@ -2,7 +2,7 @@
 //
 //   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
 //
-// suite: scale | steady-arm | steady-reset | steady-stop | fire | fire-burst | ctx | ctx-bytes | idle
+// suite: scale | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
@@ -32,6 +32,7 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
   else if (suite.startsWith('steady-')) result = await steady(lib, N, suite.slice('steady-'.length), bench)
   else if (suite === 'fire') result = await fire(lib, N, 'chunked')
   else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')
+  else if (suite === 'fire-noop') result = await fire(lib, N, 'noop')
   else if (suite === 'idle') result = await idle(lib, N, Number(process.env.BENCH_IDLE_MS ?? 5000))
   else throw new Error(`unknown suite ${suite}`)
 }

@@ -264,6 +264,7 @@ if (saved) {
       }
     }
     for (const engine of ENGINES) await run('fire-burst', engine, NMAX, round)
+    for (const engine of ENGINES) await run('fire-noop', engine, NMAX, round)
     for (const suite of ['ctx', 'ctx-bytes']) {
       for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight, round)
     }
@@ -366,6 +367,7 @@ add('S4 memory', `RSS B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memo
 ])
 add('S5 fire', `main-thread CPU ns/fire (${N} in 100 ms; Go: process)`, 'lower', pick('fire', (r, e) => (e === 'go' ? r.cpu_per_fire_ns : r.main_cpu_per_fire_ns)), (row) => [target.faster(row, 'native', 10, '10× less')], 'cpu')
 add('S5 fire', 'process CPU ns/fire (all threads)', 'lower', pick('fire', (r) => r.cpu_per_fire_ns), undefined, 'cpu')
+add('S5 fire', 'main-thread CPU ns/fire, one shared no-op callback (no lateness recorded)', 'lower', pick('fire-noop', (r) => r.main_cpu_per_fire_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')
 add('S5 fire', 'wheel-thread CPU ns/fire', 'abs', pick('fire', (r, e) => (e === 'native' ? r.wheel_cpu_per_fire_ns : undefined)))
 add('S5 fire', 'callbacks alone, plain loop, ns/fire (floor)', 'abs', pick('fire', (r) => r.callback_floor_ns, NMAX, ['native', 'js', 'node']))
 add('S5 fire', 'delivery alone: main-thread CPU minus the floor, ns/fire', 'lower', pick('fire', (r) => r.main_cpu_per_fire_ns - r.callback_floor_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')

@@ -8,7 +8,8 @@
 // `performance` from node:perf_hooks: the global one is a getter, 10-20 ns more per read.
 //
 // Arming: `chunked` (the main figure) arms CHUNK timers per turn of the event loop, as timers
-// armed by separate requests are; `burst` arms all N in one synchronous run. afterfunc reads
+// armed by separate requests are; `burst` arms all N in one synchronous run; `noop` arms as
+// `chunked` with one shared callback that only counts (CPU figures only, no lateness). afterfunc reads
 // the clock once per synchronous run, when it publishes the batch, so in a burst every timer
 // is late by the rest of the run that armed it (documented, never early); Node reads the
 // loop's cached time, taken before the run, so its timers fire early by the same amount.
@@ -56,12 +57,20 @@ export async function fire(lib, N, mode = 'chunked') {
   let fired = 0
   let done
   const allFired = new Promise((resolve) => (done = resolve))
+  // `noop` mode: one shared callback that only counts, so the figure is the engine's alone
+  // (nothing about lateness is recorded then).
+  const shared = () => {
+    if (++fired === N) done()
+  }
   const callbacks = new Array(N)
   for (let i = 0; i < N; i++) {
-    callbacks[i] = () => {
-      late[i] = performance.now() - deadline[i]
-      if (++fired === N) done()
-    }
+    callbacks[i] =
+      mode === 'noop'
+        ? shared
+        : () => {
+            late[i] = performance.now() - deadline[i]
+            if (++fired === N) done()
+          }
   }
   // Warm the engine (and create it) on a few timers, then a collection, so neither lands in the window.
   await new Promise((resolve) => (node ? setTimeout(resolve, 1) : afterFunc(1, resolve)))
@@ -90,7 +99,7 @@ export async function fire(lib, N, mode = 'chunked') {
         }
       }
   const armStart = performance.now()
-  if (mode === 'burst') arm(0, N)
+  if (mode === 'burst') arm(0, N) // `noop` arms as `chunked` does
   else {
     for (let i = 0; i < N; i += CHUNK) {
       arm(i, Math.min(N, i + CHUNK))
@@ -108,6 +117,17 @@ export async function fire(lib, N, mode = 'chunked') {
   const c1 = cpuSnapshot(wheelTid)
   const d = cpuDelta(c0, c1)
   await settle(lib)
+  if (mode === 'noop') {
+    return {
+      n: N,
+      mode,
+      cpu_per_fire_ns: d.process / N,
+      main_cpu_per_fire_ns: d.main / N,
+      wheel_cpu_per_fire_ns: d.wheel / N,
+      window_wall_ms: d.wall / 1e6,
+      measured_from_before_first_deadline: startedBeforeFirst,
+    }
+  }
 
   const sorted = late.slice().sort()
   let early = 0
