@@ -322,10 +322,8 @@ function pick(suite, f, n = NMAX, engines = ['native', 'js', 'node', 'go']) {
 }
 /** Median over the S8 rounds of one variant. */
 const serverAvg = (variant, f) => {
-  const vs = runs.filter((r) => r.suite === 'server' && r.engine === variant && !r.error).map(f).sort((a, b) => a - b)
-  if (vs.length === 0) return undefined
-  const m = vs.length >> 1
-  return vs.length % 2 ? vs[m] : (vs[m - 1] + vs[m]) / 2
+  const vs = runs.filter((r) => r.suite === 'server' && r.engine === variant && !r.error).map(f)
+  return vs.length === 0 ? undefined : median(vs)
 }
 const serverNoisy = (variant) => runs.some((r) => r.suite === 'server' && r.engine === variant && r.foreign_cpu_pct >= NOISY_PCT)
 

@@ -207,10 +207,7 @@ export class Scheduler {
     const gen = this.gens[index]!
     if (!this.cancelInBatch(index, gen)) {
       if (((this.limit - this.tail) | 0) <= 0) this.room()
-      const w = RING_I32 + (this.tail & RING_MASK) * CMD_I32
-      this.i32[w] = CMD_CANCEL | (gen << CMD_KIND_BITS)
-      this.i32[w + 1] = index
-      this.tail = (this.tail + 1) | 0
+      this.put(CMD_CANCEL | (gen << CMD_KIND_BITS), index)
     }
     return true
   }
@@ -279,25 +276,29 @@ export class Scheduler {
     // published without it, and the native wheel thread was not woken for it).
     if (((this.limit - this.tail) | 0) <= 0) this.room()
     if (delay < this.batchMinDelay) this.batchMinDelay = delay
-    const seq = this.tail
-    this.armSeqs[index] = seq
-    this.write(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index, delay)
+    this.armSeqs[index] = this.tail
+    const slot = this.put(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index)
+    this.f64[RING_F64 + slot * CMD_F64 + 1] = delay
   }
 
-  private write(word0: number, index: number, value: number): void {
+  /**
+   * Writes the next command's kind word and index (its value, if it has one, is the caller's
+   * to write) and returns its ring slot. The caller has made room (`limit`).
+   */
+  private put(word0: number, index: number): number {
     const slot = this.tail & RING_MASK
     const w = RING_I32 + slot * CMD_I32
     this.i32[w] = word0
     this.i32[w + 1] = index
-    this.f64[RING_F64 + slot * CMD_F64 + 1] = value
     this.tail = (this.tail + 1) | 0
+    return slot
   }
 
   /** Starts a batch with a BASE command whose time is filled in when the batch is published. */
   private open(): void {
     this.batchOpen = true
     this.batchStart = this.tail
-    this.write(CMD_BASE, 0, 0)
+    this.put(CMD_BASE, 0) // its time is written by `flush`
     this.scheduleFlush()
   }
 
@@ -385,7 +386,10 @@ export class Scheduler {
     this.flush()
   }
 
-  /** Slots that may be written before `room` must run, keeping RESERVE for `command`'s overshoot. */
+  /**
+   * Slots that may be written before `room` must run, keeping RESERVE for a command's
+   * overshoot past the limit.
+   */
   private free(): number {
     return RING_CAPACITY - RESERVE - ((this.tail - this.head) | 0)
   }

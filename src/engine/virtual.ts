@@ -4,15 +4,9 @@
  * asks for the next deadline, moves the clock there, and calls `fire`.
  */
 
-import type { Deliver } from './types'
 import { WheelEngine } from './js'
 
 export class VirtualEngine extends WheelEngine {
-
-  constructor(deliver: Deliver, now: () => number) {
-    super(deliver, now)
-  }
-
   /** The earliest tick at which `fire` has something to do, or undefined if nothing is armed. */
   next(): number | undefined {
     return this.wheel.nextExpiration()
