@@ -16,8 +16,10 @@ import {
   GEN_MASK,
   RING_CAPACITY,
 } from '../src/constants.ts'
+import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
 import type { Engine } from '../src/engine/types.ts'
 import { Scheduler, type Schedulable } from '../src/scheduler.ts'
+import { until } from './helpers.ts'
 
 class LazyEngine implements Engine {
   /** When true, `published` consumes nothing: only `makeRoom` does. */
@@ -235,4 +237,40 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   engine!.consume()
   expect(engine!.errors).toEqual([])
   expect(engine!.armed.size).toBe(0)
+})
+
+test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT timers, one poll per turn', async () => {
+  const batches: Array<{ timers: number; turn: number }> = []
+  let turn = 0
+  let turning = true
+  const nextTurn = (): void => {
+    turn++
+    if (turning) setImmediate(nextTurn)
+  }
+  let engine: Engine | undefined
+  const s = new Scheduler(
+    (deliver, now) =>
+      (engine = createJsEngine((ids, nowTick) => {
+        batches.push({ timers: ids.length / 2, turn })
+        deliver(ids, nowTick)
+      }, now)),
+    () => performance.now(),
+  )
+  const n = 3 * POLL_LIMIT + 5
+  let ran = 0
+  for (let i = 0; i < n; i++) s.arm({ _k: 0, _f: () => void ran++ }, 1)
+  const end = performance.now() + 5
+  while (performance.now() < end) {
+    // every timer is due before the engine first polls
+  }
+  setImmediate(nextTurn)
+  try {
+    await until(() => ran === n)
+  } finally {
+    turning = false
+    engine?.close()
+  }
+  expect(batches.map((b) => b.timers)).toEqual([POLL_LIMIT, POLL_LIMIT, POLL_LIMIT, 5])
+  // Each poll in a turn of its own.
+  expect(new Set(batches.map((b) => b.turn)).size).toBe(batches.length)
 })

@@ -3,6 +3,7 @@
 
 import { describe, expect, test } from 'vitest'
 import { MAX_DURATION_MS, RING_CAPACITY } from '../src/constants.ts'
+import { POLL_LIMIT } from '../src/engine/js.ts'
 import { toDelay } from '../src/errors.ts'
 import { engines, gc, runtime, sleep, spin, until } from './helpers.ts'
 
@@ -349,6 +350,35 @@ describe.each(engines)('time on the %s engine', (kind) => {
       expected.sort((x, y) => x.d - y.d || x.i - y.i)
       await until(() => ran.length === 1000)
       expect(ran).toEqual(expected.map((e) => e.i))
+    })
+
+    test(`more timers due at once than one poll expires (${(3 * POLL_LIMIT + 5).toLocaleString('en')}): each runs once, in order, over several turns`, async () => {
+      const { time } = runtime(kind)
+      const n = 3 * POLL_LIMIT + 5
+      const ran = new Int32Array(n).fill(-1)
+      let count = 0
+      let countAtFirstImmediate = -1
+      // Delays 1, 2 and 3 ms by thirds of the arming order, so deadlines never decrease with
+      // the arming order (arming takes a while) and the order to expect is the arming order.
+      // All are past due when the engine first looks.
+      for (let i = 0; i < n; i++) {
+        time.afterFunc(1 + Math.floor((3 * i) / n), () => {
+          if (count === 0) setImmediate(() => (countAtFirstImmediate = count))
+          if (count < n) ran[count] = i
+          count++
+        })
+      }
+      spin(10)
+      await until(() => count >= n, 20_000)
+      await sleep(5)
+      expect(count).toBe(n) // none twice
+      const firstOutOfOrder = ran.findIndex((i, k) => i !== k)
+      expect(firstOutOfOrder, `run #${firstOutOfOrder} was timer ${ran[firstOutOfOrder]}`).toBe(-1)
+      // The TypeScript engine polls at most POLL_LIMIT timers per turn, so other callbacks run
+      // before the storm is over. (The native engine polls on its own thread; its delivery is
+      // sliced by time, which this test does not pin down.)
+      if (kind === 'js') expect(countAtFirstImmediate).toBeLessThan(n)
+      expect(countAtFirstImmediate).toBeGreaterThan(0)
     })
 
     test('timers armed across turns keep deadline order', async () => {

@@ -120,6 +120,25 @@ describe('Wheel: expiry order', () => {
     expect(fired(wheel, MAX_TICK)).toEqual([12, 10, 11])
   })
 
+  it('moves runs of equal deadlines through cascades whole: order kept, every entry still cancellable', () => {
+    // Level 2 from tick 0: runs of 4 at `when`, 3 at `when + 1`, 4 at `when`, 2 at `when + 70`
+    // (a different level-1 slot), cascaded by two polls before they are due.
+    const when = 5 * width(2) + 3 * width(1) + 2
+    const deadlines = [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 70, 70].map((d) => when + d)
+    const wheel = new Wheel(0)
+    deadlines.forEach((w, index) => wheel.arm(index, 0, w))
+    wheel.poll(5 * width(2), () => {}) // the level-2 slot cascades: to level 1
+    // Cancel a run's first entry, one in the middle, a run's last entry, and one of a run of two.
+    for (const index of [0, 5, 10, 12]) expect(wheel.cancel(index, 0)).toBe(true)
+    wheel.poll(when - 1, () => {}) // runs at `when` and `when + 1` cascade to level 0
+    expect(wheel.cancel(8, 0)).toBe(true) // inside a run after its second move
+    expect(fired(wheel, when)).toEqual([1, 2, 3, 7, 9])
+    expect(fired(wheel, when + 1)).toEqual([4, 6])
+    wheel.arm(13, 0, when + 70)
+    expect(fired(wheel, MAX_TICK)).toEqual([11, 13])
+    expect(wheel.size()).toBe(0)
+  })
+
   it('treats a moved timer as armed last among equal deadlines', () => {
     const wheel = new Wheel(0)
     wheel.arm(1, 0, 500)
@@ -219,6 +238,25 @@ describe('Wheel: arm, move and cancel', () => {
 })
 
 describe('Wheel: due timers and poll', () => {
+  it('poll with a limit emits at most that many, in order, and leaves the rest due ahead of later timers', () => {
+    const wheel = new Wheel(0)
+    for (let index = 0; index < 10; index++) wheel.arm(index, 0, 100 + (index % 3))
+    wheel.arm(10, 0, 200)
+    const got: number[] = []
+    expect(wheel.poll(150, (index) => got.push(index), 4)).toBe(true)
+    expect(got).toEqual([0, 3, 6, 9]) // deadline 100, FIFO
+    expect(wheel.size()).toBe(7)
+    expect(wheel.nextExpiration()).toBe(150) // the rest are due
+    wheel.arm(11, 0, 50) // late: sorted in among the due ones by its deadline
+    expect(wheel.poll(150, (index) => got.push(index), 3)).toBe(true)
+    expect(got.slice(4)).toEqual([11, 1, 4])
+    expect(wheel.cancel(5, 0)).toBe(true) // a due timer not yet emitted can still be cancelled
+    expect(wheel.poll(300, (index) => got.push(index), 4)).toBe(false) // exactly what was left
+    expect(got.slice(7)).toEqual([7, 2, 8, 10])
+    expect(wheel.poll(300, (index) => got.push(index), 0)).toBe(false) // nothing due: not stopped
+    expect(wheel.size()).toBe(0)
+  })
+
   it('a timer armed with when <= elapsed is due on the next poll, even one with now < elapsed', () => {
     const wheel = new Wheel(500)
     wheel.arm(1, 0, 500)
@@ -522,13 +560,18 @@ class Reference {
     this.remove(index)
     return true
   }
-  poll(now: number): Array<[number, number]> {
+  /** The first `limit` timers due at `now`, in order; `more` iff due ones were left. */
+  poll(now: number, limit = Infinity): Array<[number, number]> & { more?: boolean } {
     this.elapsed = Math.max(this.elapsed, now)
     let n = 0
     while (n < this.entries.length && this.entries[n]!.key <= this.elapsed) n++
-    const out = this.entries.splice(0, n)
+    const more = n > limit
+    const out = this.entries.splice(0, Math.min(n, limit))
     for (const entry of out) this.byIndex.delete(entry.index)
-    return out.map((entry) => [entry.index, entry.gen])
+    return Object.assign(
+      out.map((entry): [number, number] => [entry.index, entry.gen]),
+      { more },
+    )
   }
   private remove(index: number): void {
     const entry = this.byIndex.get(index)
@@ -590,6 +633,8 @@ interface Stats {
   arms: number
   cancels: number
   polls: number
+  /** Polls that stopped at their limit with timers still due. */
+  limited: number
   emitted: number
   /** Arms per wheel level the timer lands at (by the placement rule), and into the due list. */
   levels: number[]
@@ -686,14 +731,23 @@ function runSequence(seed: number, stats: Stats): void {
     } else {
       const now = randomNow(rng, profile, wheel, ref)
       if (now - wheel.elapsed() > 2 ** 32) stats.bigJumps++
+      // A third of the polls emit at most a few timers (the TypeScript engine's sliced polls).
+      const limit = rng.chance(0.33) ? rng.below(6) : Infinity
       const got: Array<[number, number]> = []
-      wheel.poll(now, (index, gen) => {
-        got.push([index, gen])
-        // Never early: the timer's deadline (or its arming tick when armed in the past) has come.
-        const key = ref.get(index)?.key
-        holds(key !== undefined && key <= wheel.elapsed(), where, `emitted ${index} early or unarmed`)
-      })
-      samePairs(got, ref.poll(now), `${where} poll(${now})`)
+      const more = wheel.poll(
+        now,
+        (index, gen) => {
+          got.push([index, gen])
+          // Never early: the timer's deadline (or its arming tick when armed in the past) has come.
+          const key = ref.get(index)?.key
+          holds(key !== undefined && key <= wheel.elapsed(), where, `emitted ${index} early or unarmed`)
+        },
+        limit,
+      )
+      const expected = ref.poll(now, limit)
+      samePairs(got, expected, `${where} poll(${now}, ${limit})`)
+      same(more, expected.more, `${where} poll(${now}, ${limit}) returned`)
+      if (more) stats.limited++
       stats.polls++
       stats.emitted += got.length
     }
@@ -723,6 +777,7 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
       arms: 0,
       cancels: 0,
       polls: 0,
+      limited: 0,
       emitted: 0,
       levels: new Array<number>(LEVELS).fill(0),
       due: 0,
@@ -742,7 +797,7 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
       `wheel randomized: ${seeds.length} sequences, ${stats.ops} ops ` +
         `(${stats.arms} arms, ${stats.cancels} cancels, ${stats.polls} polls, ${stats.emitted} emitted); ` +
         `arms per level ${stats.levels.join('/')}, due ${stats.due}, near MAX_TICK ${stats.nearMax}; ` +
-        `polls jumping > 2^32 ticks ${stats.bigJumps}`,
+        `polls jumping > 2^32 ticks ${stats.bigJumps}; polls stopped at their limit ${stats.limited}`,
     )
     if (fixed === undefined) {
       // The sequences do cover what they are meant to.
@@ -750,6 +805,7 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
       expect(stats.due).toBeGreaterThan(100)
       expect(stats.nearMax).toBeGreaterThan(100)
       expect(stats.bigJumps).toBeGreaterThan(100)
+      expect(stats.limited).toBeGreaterThan(1000)
       expect(stats.emitted).toBeGreaterThan(10_000)
     }
   })

@@ -4,6 +4,7 @@
  * This file mirrors `crates/wheel/src/wheel/mod.rs` (the Rust wheel that runs on its own thread)
  * operation for operation: same placement rule, same cascade loop, same FIFO order, so both
  * engines expire the same timers in the same order. A change to one must be made to the other.
+ * One addition here: `poll`'s `limit`, for the engine that runs on the event loop.
  *
  * HOW and WHY the wheel works the way it does.
  *
@@ -54,7 +55,9 @@
  * - arm, cancel, isArmed, when, size, elapsed: O(1) (arm: O(1) amortized over storage growth).
  * - nextExpiration: O(LEVELS), a few word operations per level.
  * - poll: O(expired + cascaded entries + slots cascaded); each timer is cascaded at most once per
- *   level it descends through, so at most LEVELS times over its lifetime.
+ *   level it descends through, so at most LEVELS times over its lifetime. A cascade relinks
+ *   only the ends of each run of consecutive entries with the same `when` (it still reads every
+ *   entry's `when` and `next`), so timers armed for one deadline move as a block.
  *
  * JS bitwise operators are 32-bit, so 44-bit ticks are split into a high and a low 32-bit half
  * for the XOR and the highest-set-bit; slot numbers are extracted by multiplying by an exact
@@ -246,8 +249,14 @@ export class Wheel {
    * a not-yet-emitted timer it cancels is not emitted. If `emit` throws, the exception propagates
    * and the timers not yet emitted stay due for the next poll. `poll` always terminates: it
    * throws an Error instead of looping should the wheel's invariant ever be broken (a bug).
+   *
+   * `limit` caps the timers emitted by this call (the cascades up to `now` are done in full):
+   * when it is reached with timers still due, `poll` stops and returns true, and those timers
+   * stay due, in order, ahead of anything expiring later: the next poll emits them first.
+   * Returns false when it emitted every timer it had to. (The Rust wheel has no limit: it runs
+   * on its own thread, while the TypeScript engine must give the event loop back.)
    */
-  poll(now: number, emit: (index: number, gen: number) => void): void {
+  poll(now: number, emit: (index: number, gen: number) => void, limit = Infinity): boolean {
     now = Math.floor(now)
     if (now > this.now) {
       // Cascade every slot that starts at or before `now`, in tick order. Entries whose `when`
@@ -268,7 +277,11 @@ export class Wheel {
     // Drain the due list up to its current tail (see `drainLast`). The arrays are re-read each
     // time round because `emit` may arm a new index and grow them.
     this.drainLast = this.tails[DUE]
-    while (this.drainLast !== NIL) {
+    for (let left = limit; this.drainLast !== NIL; left--) {
+      if (left <= 0) {
+        this.drainLast = NIL
+        return true
+      }
       const index = this.heads[DUE]
       if (index === this.drainLast) this.drainLast = NIL
       const nexts = this.nexts
@@ -284,6 +297,7 @@ export class Wheel {
       this.count--
       emit(index, this.gens[index])
     }
+    return false
   }
 
   /**
@@ -339,16 +353,25 @@ export class Wheel {
 
   /** Appends `index` (not in any list) at the tail of `list` and marks the list occupied. */
   private append(list: number, index: number): void {
+    this.appendRun(list, index, index)
+  }
+
+  /**
+   * Appends the run `first`..`last` at the tail of `list` and marks the list occupied. The run
+   * is in no list, and its entries are already linked to each other from `first` to `last`
+   * (one entry: `first === last`); only its two ends are relinked.
+   */
+  private appendRun(list: number, first: number, last: number): void {
     const tail = this.tails[list]
-    this.nexts[index] = NIL
-    this.prevs[index] = tail
+    this.nexts[last] = NIL
+    this.prevs[first] = tail
     if (tail === NIL) {
-      this.heads[list] = index
+      this.heads[list] = first
       this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
     } else {
-      this.nexts[tail] = index
+      this.nexts[tail] = first
     }
-    this.tails[list] = index
+    this.tails[list] = last
   }
 
   /**
@@ -414,17 +437,25 @@ export class Wheel {
 
   /** Empties slot list `list`, sets elapsed to `tick` (its start) and re-inserts its entries. */
   private cascade(list: number, tick: number): void {
-    let index = this.heads[list]
+    let first = this.heads[list]
     this.heads[list] = NIL
     this.tails[list] = NIL
     this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
     this.setNow(tick)
     const nexts = this.nexts
     const whens = this.whens
-    while (index !== NIL) {
-      const next = nexts[index]
-      this.append(this.listOf(whens[index]), index)
-      index = next
+    // Entries with equal `when` go to the same list, so each run of consecutive equal deadlines
+    // moves as one piece, in order (timers armed for one deadline in one go are one run).
+    while (first !== NIL) {
+      const when = whens[first]
+      let last = first
+      let next = nexts[first]
+      while (next !== NIL && whens[next] === when) {
+        last = next
+        next = nexts[next]
+      }
+      this.appendRun(this.listOf(when), first, last)
+      first = next
     }
   }
 

@@ -247,6 +247,67 @@ impl List {
   pub fn take(&mut self) -> List {
     core::mem::replace(self, List::EMPTY)
   }
+
+  /// Removes the longest run of entries at the front whose `key` equals the head's and returns
+  /// it, as a list of its own (its entries still linked to each other, in order), with that
+  /// key; `None` if the list is empty (then nothing changes). O(length of the run): only the
+  /// run's two ends are relinked.
+  #[inline]
+  pub fn pop_run_front<K: PartialEq>(
+    &mut self,
+    entries: &mut [Entry],
+    key: impl Fn(&Entry) -> K,
+  ) -> Option<(List, K)> {
+    let first = self.head;
+    if first == NIL {
+      return None;
+    }
+    let k = key(&entries[first as usize]);
+    let mut last = first;
+    let mut next = entries[first as usize].next;
+    while next != NIL && key(&entries[next as usize]) == k {
+      last = next;
+      next = entries[next as usize].next;
+    }
+    self.head = next;
+    if next == NIL {
+      self.tail = NIL;
+    } else {
+      entries[next as usize].prev = NIL;
+    }
+    entries[last as usize].next = NIL;
+    Some((
+      List {
+        head: first,
+        tail: last,
+      },
+      k,
+    ))
+  }
+
+  /// Appends every entry of `other`, a list of its own (as [`List::take`] and
+  /// [`List::pop_run_front`] return), at the tail, in order. O(1).
+  #[inline]
+  pub fn append(&mut self, entries: &mut [Entry], other: List) {
+    if other.is_empty() {
+      return;
+    }
+    debug_assert_eq!(
+      entries[other.head as usize].prev, NIL,
+      "append of a list that is not its own"
+    );
+    debug_assert_eq!(
+      entries[other.tail as usize].next, NIL,
+      "append of a list that is not its own"
+    );
+    if self.tail == NIL {
+      self.head = other.head;
+    } else {
+      entries[self.tail as usize].next = other.head;
+      entries[other.head as usize].prev = self.tail;
+    }
+    self.tail = other.tail;
+  }
 }
 
 #[cfg(test)]
@@ -320,6 +381,44 @@ mod tests {
     assert_eq!(taken.pop_front(es), None);
     assert_eq!(taken, List::EMPTY);
     assert!(es.iter().all(|e| !e.is_linked() && e.next == NIL));
+  }
+
+  #[test]
+  fn list_pop_run_front_and_append() {
+    let mut slab = Slab::new();
+    slab.get_or_grow(9);
+    let es = slab.entries_mut();
+    for (i, e) in es.iter_mut().enumerate() {
+      // Keys 7, 7, 7, 8, 7, 9, 9, ... by index: runs [0 1 2] [3] [4] [5 6 7 8 9].
+      let key = [7, 7, 7, 8, 7, 9, 9, 9, 9, 9][i];
+      e.when_gen = Entry::pack(key, 0);
+    }
+    let mut l = List::EMPTY;
+    for i in 0..10 {
+      l.push_back(es, i);
+    }
+    let mut runs = Vec::new();
+    let mut joined = List::EMPTY;
+    while let Some((run, key)) = l.pop_run_front(es, Entry::when) {
+      runs.push((collect(&run, es), key));
+      collect(&l, es); // the rest stays a well-formed list
+      joined.append(es, run);
+    }
+    assert_eq!(
+      runs,
+      [
+        (vec![0, 1, 2], 7),
+        (vec![3], 8),
+        (vec![4], 7),
+        (vec![5, 6, 7, 8, 9], 9)
+      ]
+    );
+    assert!(l.is_empty());
+    assert_eq!(collect(&joined, es), (0..10).collect::<Vec<_>>());
+    joined.append(es, List::EMPTY);
+    assert_eq!(collect(&joined, es), (0..10).collect::<Vec<_>>());
+    let mut empty = List::EMPTY;
+    assert_eq!(empty.pop_run_front(es, Entry::when), None);
   }
 
   #[test]

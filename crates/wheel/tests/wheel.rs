@@ -57,6 +57,34 @@ fn fifo_for_equal_deadlines_same_list() {
 }
 
 #[test]
+fn runs_of_equal_deadlines_cascade_whole_and_stay_cancellable() {
+  // Level 2 from tick 0: runs of 4 at `when`, 3 at `when + 1`, 4 at `when`, 2 at `when + 70`
+  // (a different level-1 slot), cascaded by two polls before they are due. Mirrors the
+  // TypeScript wheel's test of the same name.
+  let width = |level: u32| 1u64 << (level * SLOT_BITS);
+  let when = 5 * width(2) + 3 * width(1) + 2;
+  let offsets = [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 70, 70];
+  let mut w = Wheel::new(0);
+  for (i, d) in offsets.iter().enumerate() {
+    w.arm(id(i as u32), when + d);
+  }
+  assert_eq!(poll(&mut w, 5 * width(2)), Vec::<u32>::new()); // the level-2 slot: to level 1
+                                                             // A run's first entry, one in the middle, a run's last entry, one of a run of two.
+  for i in [0, 5, 10, 12] {
+    assert!(w.cancel(id(i)));
+  }
+  w.check_invariants().unwrap();
+  assert_eq!(poll(&mut w, when - 1), Vec::<u32>::new()); // to level 0
+  assert!(w.cancel(id(8))); // inside a run after its second move
+  w.check_invariants().unwrap();
+  assert_eq!(poll(&mut w, when), [1, 2, 3, 7, 9]);
+  assert_eq!(poll(&mut w, when + 1), [4, 6]);
+  w.arm(id(13), when + 70);
+  assert_eq!(poll(&mut w, MAX_TICK), [11, 13]);
+  assert!(w.is_empty());
+}
+
+#[test]
 fn fifo_for_equal_deadlines_across_levels() {
   // A is armed far ahead (level 2), the wheel advances past a cascade, then B is armed with
   // the same deadline straight into level 0: A must still run first.

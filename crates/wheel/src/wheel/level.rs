@@ -49,6 +49,15 @@ impl Level {
     self.occupied |= 1 << slot;
   }
 
+  /// Appends `list` (a list of its own, non-empty) at the tail of `slot` and marks the slot
+  /// occupied.
+  #[inline]
+  pub(crate) fn append(&mut self, slot: usize, entries: &mut [Entry], list: List) {
+    debug_assert!(!list.is_empty());
+    self.slots[slot].append(entries, list);
+    self.occupied |= 1 << slot;
+  }
+
   /// Unlinks entry `index`, which must be in `slot`; clears the slot's bit if it became empty.
   #[inline]
   pub(crate) fn unlink(&mut self, slot: usize, entries: &mut [Entry], index: u32) {

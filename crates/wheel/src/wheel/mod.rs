@@ -31,7 +31,9 @@
 //! Since the position is a function of (`elapsed`, `when`), timers with the same `when` are
 //! always in the *same* list, whichever level they were armed into. Arming appends at the tail;
 //! a cascade takes a list whole and re-appends its entries in list order, so all entries with
-//! one `when` land, in unchanged relative order, in one list again. A slot at level 0 is one
+//! one `when` land, in unchanged relative order, in one list again. (It moves each run of
+//! consecutive entries with equal `when` as one piece, relinking only the run's ends: a storm
+//! of timers armed for one deadline moves as a block.) A slot at level 0 is one
 //! tick wide, so cascading it moves exactly its timers, in order, to the due list; cascades run
 //! in increasing start order and the due list is drained once at the end of a poll. So timers
 //! come out in order of `when`, and among equal `when` in the order they were last armed or
@@ -64,7 +66,8 @@
 //! slab to a new largest index (amortized). [`Wheel::next_expiration`] is O(1): a bitmap of
 //! non-empty levels and each level's slot bitmap are searched with `trailing_zeros`.
 //! [`Wheel::poll`] is O(timers expired + slots cascaded); each timer cascades at most
-//! `LEVELS - 1` times over its life.
+//! `LEVELS - 1` times over its life (a cascade reads each entry's `when` and link, and writes
+//! only at the ends of runs of equal `when`).
 
 mod level;
 
@@ -318,9 +321,11 @@ impl Wheel {
         self.occupied_levels &= !(1 << level);
       }
       self.elapsed = start;
-      while let Some(index) = list.pop_front(self.entries.entries_mut()) {
-        let when = self.entries.entries()[index as usize].when();
-        self.insert(index, when);
+      // Entries with equal deadlines go to the same list, so each run of consecutive equal
+      // deadlines moves as one piece, in order (timers armed for one deadline in one go are
+      // one run): only its ends are relinked.
+      while let Some((run, when)) = list.pop_run_front(self.entries.entries_mut(), Entry::when) {
+        self.insert_run(run, when);
       }
     }
     if now > self.elapsed {
@@ -400,6 +405,20 @@ impl Wheel {
       let level = level_for(self.elapsed, when);
       debug_assert!(level < LEVELS);
       self.levels[level].push_back(slot_for(when, level), entries, index);
+      self.occupied_levels |= 1 << level;
+    }
+  }
+
+  /// Appends `run`, a non-empty list of its own whose entries all have deadline `when`, to the
+  /// list (`elapsed`, `when`) place them in: [`insert`](Self::insert) for many at once.
+  fn insert_run(&mut self, run: List, when: u64) {
+    let entries = self.entries.entries_mut();
+    if when <= self.elapsed {
+      self.due.append(entries, run);
+    } else {
+      let level = level_for(self.elapsed, when);
+      debug_assert!(level < LEVELS);
+      self.levels[level].append(slot_for(when, level), entries, run);
       self.occupied_levels |= 1 << level;
     }
   }
