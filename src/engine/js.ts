@@ -180,10 +180,12 @@ class JsEngine extends WheelEngine {
 
   override setRef(on: boolean): void {
     this.refd = on
-    for (const handle of [this.timer, this.immediate]) {
-      if (handle === undefined) continue
-      if (on) handle.ref()
-      else handle.unref()
+    if (on) {
+      this.timer?.ref()
+      this.immediate?.ref()
+    } else {
+      this.timer?.unref()
+      this.immediate?.unref()
     }
   }
 
@@ -198,7 +200,8 @@ class JsEngine extends WheelEngine {
 
   /**
    * Makes sure the Node timer fires no later than the wheel's next expiration. Nothing to do
-   * while a continuation is pending: it polls in this turn's check phase and schedules again.
+   * while a continuation is pending: it polls at the next check phase (setImmediate's) and
+   * schedules again.
    */
   private schedule(): void {
     if (this.closed || this.immediate !== undefined) return
