@@ -4,6 +4,7 @@
  * single test suite runs against both.
  */
 
+import { performance } from 'node:perf_hooks'
 import type { context as ContextApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
 import { loadBinding, nativeEngineFactory } from './engine/native'
@@ -12,7 +13,6 @@ import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
 import { createTesting } from './testing'
 import { createTime } from './time'
-import { performance } from 'node:perf_hooks'
 
 /** Everything built on one engine. */
 export interface Runtime {

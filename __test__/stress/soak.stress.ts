@@ -9,8 +9,8 @@
 // RSS after a cycle moves by a few MB either way (malloc's and V8's free pages), and a single
 // low first reading once put the bar 3% lower than the settled level. A leak shows as growth:
 // the second half of the cycles must not trend upward by more than MAX_GROWTH_MB over 100
-// cycles. The readings before any timer and after the warm-up are reported beside them. One
-// child process per engine (children/soak.cjs).
+// cycles. The readings before any timer, after the warm-up and after the settling cycles are
+// reported beside them. One child process per engine (children/soak.cjs).
 
 import { describe, expect, test } from 'vitest'
 import { expectClean, record, round, runScenario, scaled } from './harness.ts'

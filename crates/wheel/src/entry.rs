@@ -174,27 +174,28 @@ impl List {
     self.head == NIL
   }
 
+  /// Unlinked entry `index` as a list of its own, to [`append`](List::append) somewhere. O(1).
+  ///
+  /// The entry must not be in any list (checked by `debug_assert!`).
+  #[inline]
+  pub fn single(entries: &mut [Entry], index: u32) -> List {
+    let e = &mut entries[index as usize];
+    debug_assert!(!e.is_linked(), "a linked entry made a list of its own");
+    e.prev = NIL;
+    e.next = NIL;
+    List {
+      head: index,
+      tail: index,
+    }
+  }
+
   /// Appends unlinked entry `index` at the tail. O(1).
   ///
   /// The entry must not be in any list (checked by `debug_assert!`).
   #[inline]
   pub fn push_back(&mut self, entries: &mut [Entry], index: u32) {
-    debug_assert!(
-      !entries[index as usize].is_linked(),
-      "push_back of a linked entry"
-    );
-    let tail = self.tail;
-    {
-      let e = &mut entries[index as usize];
-      e.prev = tail;
-      e.next = NIL;
-    }
-    if tail == NIL {
-      self.head = index;
-    } else {
-      entries[tail as usize].next = index;
-    }
-    self.tail = index;
+    let one = List::single(entries, index);
+    self.append(entries, one);
   }
 
   /// Removes entry `index`, which must be in *this* list, and marks it unlinked

@@ -68,8 +68,9 @@ fn runs_of_equal_deadlines_cascade_whole_and_stay_cancellable() {
   for (i, d) in offsets.iter().enumerate() {
     w.arm(id(i as u32), when + d);
   }
-  assert_eq!(poll(&mut w, 5 * width(2)), Vec::<u32>::new()); // the level-2 slot: to level 1
-                                                             // A run's first entry, one in the middle, a run's last entry, one of a run of two.
+  // The level-2 slot cascades to level 1.
+  assert_eq!(poll(&mut w, 5 * width(2)), Vec::<u32>::new());
+  // Cancel a run's first entry, one in the middle, a run's last entry, one of a run of two.
   for i in [0, 5, 10, 12] {
     assert!(w.cancel(id(i)));
   }

@@ -42,13 +42,6 @@ impl Level {
     &self.slots[slot]
   }
 
-  /// Appends unlinked entry `index` at the tail of `slot` and marks the slot occupied.
-  #[inline]
-  pub(crate) fn push_back(&mut self, slot: usize, entries: &mut [Entry], index: u32) {
-    self.slots[slot].push_back(entries, index);
-    self.occupied |= 1 << slot;
-  }
-
   /// Appends `list` (a list of its own, non-empty) at the tail of `slot` and marks the slot
   /// occupied.
   #[inline]
@@ -102,10 +95,10 @@ mod tests {
     let mut level = Level::new();
     assert!(level.is_empty());
     assert_eq!(level.next_occupied(0), None);
-    level.push_back(5, es, 0);
-    level.push_back(5, es, 1);
-    level.push_back(63, es, 2);
-    level.push_back(0, es, 3);
+    for (slot, index) in [(5, 0), (5, 1), (63, 2), (0, 3)] {
+      let one = List::single(es, index);
+      level.append(slot, es, one);
+    }
     assert_eq!(level.occupied(), 1 | 1 << 5 | 1 << 63);
     assert_eq!(level.next_occupied(0), Some(0));
     assert_eq!(level.next_occupied(1), Some(5));

@@ -398,19 +398,13 @@ impl Wheel {
   /// Links unlinked entry `index` (deadline `when`) at the tail of the list the rules give.
   #[inline]
   fn insert(&mut self, index: u32, when: u64) {
-    let entries = self.entries.entries_mut();
-    if when <= self.elapsed {
-      self.due.push_back(entries, index);
-    } else {
-      let level = level_for(self.elapsed, when);
-      debug_assert!(level < LEVELS);
-      self.levels[level].push_back(slot_for(when, level), entries, index);
-      self.occupied_levels |= 1 << level;
-    }
+    let one = List::single(self.entries.entries_mut(), index);
+    self.insert_run(one, when);
   }
 
-  /// Appends `run`, a non-empty list of its own whose entries all have deadline `when`, to the
-  /// list (`elapsed`, `when`) place them in: [`insert`](Self::insert) for many at once.
+  /// Appends `run`, a non-empty list of its own whose entries all have deadline `when`, at the
+  /// tail of the list (`elapsed`, `when`) place them in.
+  #[inline]
   fn insert_run(&mut self, run: List, when: u64) {
     let entries = self.entries.entries_mut();
     if when <= self.elapsed {
