@@ -17,6 +17,7 @@ import {
   RING_CAPACITY,
 } from '../src/constants.ts'
 import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
+import { BATCH_MAX } from '../src/engine/ring.ts'
 import type { Engine } from '../src/engine/types.ts'
 import { Scheduler, type Schedulable } from '../src/scheduler.ts'
 import { until } from './helpers.ts'
@@ -186,7 +187,10 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
 }
 
 test('turns of every size around the batch and ring limits keep the engine exactly in step', async () => {
-  const sizes = [1, 2, 100, 32766, 32767, 32768, 32769, 65531, 65532, 65533, 65534, 65535, 65536, 65537, 131075, 200003]
+  const sizes = [
+    1, 2, 100, 1023, 1024, 1025, 4097, 5121, 32766, 32767, 32768, 32769, 65531, 65532, 65533, 65534, 65535, 65536, 65537,
+    131075, 200003,
+  ]
   for (const seed of [1, 2]) await run(seed, sizes, false)
 }, 60_000)
 
@@ -237,6 +241,71 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   engine!.consume()
   expect(engine!.errors).toEqual([])
   expect(engine!.armed.size).toBe(0)
+})
+
+test('every ARM of an open batch is found in place, at every offset the batch has', async () => {
+  // Timer i is armed, then timer i-1 stopped: each stop finds its ARM one command back, at
+  // every offset of every batch, so only the first stop after a batch was published (its ARM
+  // went with that batch) needs a CANCEL of its own.
+  let engine: LazyEngine | undefined
+  const s = new Scheduler(
+    () => (engine = new LazyEngine(() => 0.9)),
+    () => performance.now(),
+  )
+  // Enough batches for their keys to come round again.
+  const n = 6 * BATCH_MAX + 7
+  let previous: Schedulable | undefined
+  for (let i = 0; i < n; i++) {
+    const t: Schedulable = { _k: 0, _f: () => {} }
+    s.arm(t, 1e9 + i)
+    if (previous !== undefined) expect(s.stop(previous)).toBe(true)
+    previous = t
+  }
+  await Promise.resolve()
+  const tail = Atomics.load(engine!.i32, CTRL_TAIL)
+  const counts = { base: 0, arm: 0, cancel: 0 }
+  for (let seq = 0; seq < tail; seq++) {
+    const kind = engine!.i32[CTRL_BYTES / 4 + seq * (CMD_BYTES / 4)]! & CMD_KIND_MASK
+    if (kind === CMD_BASE) counts.base++
+    else if (kind === CMD_ARM_AFTER) counts.arm++
+    else if (kind === CMD_CANCEL) counts.cancel++
+  }
+  // Seven batches; the ARMs of the stopped timers became CANCELs in place, so every CANCEL but
+  // the six at batch boundaries stands where an ARM was written.
+  expect(counts.base).toBe(7)
+  expect(tail).toBe(n + counts.base + 6)
+  expect(counts.arm).toBe(1 + 6)
+  engine!.consume()
+  expect(engine!.errors).toEqual([])
+  expect([...engine!.armed.keys()]).toEqual([previous!._k >> 1])
+})
+
+test('a timer whose ARM went with a batch four batches back (the same key) gets a CANCEL of its own', async () => {
+  let engine: LazyEngine | undefined
+  const s = new Scheduler(
+    () => (engine = new LazyEngine(() => 0.9)),
+    () => performance.now(),
+  )
+  const t = (): Schedulable => ({ _k: 0, _f: () => {} })
+  const x = t()
+  s.arm(x, 1e9) // offset 1 of the first batch
+  // Exactly four more batches open: the fifth batch has x's batch key again, and its offset 1
+  // holds another timer's ARM.
+  const others: Schedulable[] = []
+  for (let i = 0; i < 4 * BATCH_MAX - 1; i++) others.push(t())
+  for (const o of others) s.arm(o, 1e9)
+  const before = Atomics.load(engine!.i32, CTRL_TAIL)
+  expect(s.stop(x)).toBe(true)
+  await Promise.resolve()
+  const tail = Atomics.load(engine!.i32, CTRL_TAIL)
+  const w = CTRL_BYTES / 4 + ((tail - 1) & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
+  expect(engine!.i32[w]! & CMD_KIND_MASK).toBe(CMD_CANCEL)
+  expect(engine!.i32[w + 1]).toBe(x._k >> 1)
+  expect(tail).toBeGreaterThan(before)
+  engine!.consume()
+  expect(engine!.errors).toEqual([])
+  expect(engine!.armed.size).toBe(others.length)
+  expect(engine!.armed.has(x._k >> 1)).toBe(false)
 })
 
 test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT timers, one poll per turn', async () => {

@@ -8,7 +8,7 @@
  * `RING_F64 + slot * CMD_F64 + 1`.
  */
 
-import { CMD_BYTES, CTRL_BYTES, RING_CAPACITY } from '../constants'
+import { CMD_BYTES, CTRL_BYTES, GEN_BITS, RING_CAPACITY } from '../constants'
 
 /** Ring slot of command `seq`: `seq & RING_MASK`. */
 export const RING_MASK = RING_CAPACITY - 1
@@ -21,7 +21,16 @@ export const CMD_I32 = CMD_BYTES / 4
 /** Float64 words per command. */
 export const CMD_F64 = CMD_BYTES / 8
 /**
- * A batch is published early once it holds this many commands, so the engine can start; the
- * native engine also wakes its thread whenever this many commands wait unconsumed.
+ * Bits of the scheduler's slot word above the GEN_BITS-bit generation: they hold the position
+ * key of the slot's last ARM command (its batch's key plus its offset in the batch).
  */
-export const BATCH_MAX = RING_CAPACITY / 2
+export const KEY_BITS = 32 - GEN_BITS
+export const KEY_MASK = 2 ** KEY_BITS - 1
+/**
+ * A batch (its BASE included) is published once it holds this many commands, so the engine can
+ * start on a long synchronous run of commands. 1,024: a quarter of the position keys, so keys
+ * tell four successive batches apart.
+ */
+export const BATCH_MAX = 2 ** (KEY_BITS - 2)
+/** The native engine wakes its thread whenever this many published commands wait unconsumed. */
+export const WAKE_BACKLOG = RING_CAPACITY / 2
