@@ -28,9 +28,18 @@
  *   non-empty, so the next occupied slot is found with a mask and a count-trailing-zeros.
  *
  * Entries are intrusive: the caller names each timer by a dense small *index* (0..=MAX_INDEX) and
- * the wheel keeps, per index, `when` (Float64Array), `gen` (Int32Array) and the list links `next`
- * / `prev` (Int32Array), grown by doubling to the largest index seen. Arming allocates nothing.
- * NIL ends a list; UNLINKED in `prev` marks an index that is not armed (in no list).
+ * the wheel keeps, per index, one 16-byte entry of four int32 words in one Int32Array (`entries`,
+ * grown by doubling to the largest index seen), as the Rust wheel's `Entry` is 16 bytes:
+ *
+ *   E_LO       the low 32 bits of `when`
+ *   E_HI_GEN   the high TICK_BITS - 32 bits of `when` above the GEN_BITS-bit generation
+ *              (TICK_BITS + GEN_BITS = 64, so the two words hold them exactly)
+ *   E_NEXT     the next entry of the entry's list
+ *   E_PREV     the previous one
+ *
+ * so an entry is one cache line at most, not four arrays' worth. Arming allocates nothing.
+ * NIL ends a list; UNLINKED in `prev` marks an index that is not armed (in no list); the other
+ * words of an unarmed entry are stale.
  *
  * Invariants:
  * - An armed timer with `when <= elapsed` is in the due list. One with `when > elapsed` is at
@@ -64,7 +73,7 @@
  * power-of-two reciprocal and truncating.
  */
 
-import { GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOT_BITS, SLOTS } from '../constants'
+import { GEN_BITS, GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOT_BITS, SLOTS } from '../constants'
 
 /** Ends a list: `next` of a tail, `prev` of a head, the head/tail of an empty list. */
 const NIL = -1
@@ -81,6 +90,14 @@ const WORD_BITS = 1 << WORD_SHIFT
 const WORD_MASK = WORD_BITS - 1
 /** 2^-32: `(tick * TWO_POW_NEG_32) | 0` is the high 32-bit half of a tick, `tick | 0` the low half. */
 const TWO_POW_NEG_32 = 2 ** -32
+const TWO_POW_32 = 2 ** 32
+
+/** Int32 words per entry, and each word's offset in an entry (see the module doc). */
+const E_WORDS = 4
+const E_LO = 0
+const E_HI_GEN = 1
+const E_NEXT = 2
+const E_PREV = 3
 
 /** WIDTH[L] = SLOTS^L, the ticks of one slot at level L (L = 0..=LEVELS; WIDTH[LEVELS] spans the wheel). */
 const WIDTH = new Float64Array(LEVELS + 1)
@@ -109,11 +126,8 @@ export class Wheel {
   private count = 0
   /** Length of the per-index arrays. */
   private capacity = INITIAL_CAPACITY
-  /** Per index: deadline tick, generation, list links (see NIL / UNLINKED). */
-  private whens = new Float64Array(INITIAL_CAPACITY)
-  private gens = new Int32Array(INITIAL_CAPACITY)
-  private nexts = new Int32Array(INITIAL_CAPACITY)
-  private prevs = new Int32Array(INITIAL_CAPACITY).fill(UNLINKED)
+  /** Per index, its entry at `index * E_WORDS`: deadline tick, generation, list links. */
+  private entries = newEntries(INITIAL_CAPACITY)
   /** Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE). */
   private heads = new Int32Array(DUE + 1).fill(NIL)
   private tails = new Int32Array(DUE + 1).fill(NIL)
@@ -165,7 +179,7 @@ export class Wheel {
    * `poll`. False for an index never armed, including one beyond the storage or not an index.
    */
   isArmed(index: number): boolean {
-    return index < this.capacity && (index >>> 0) === index && this.prevs[index] !== UNLINKED
+    return index < this.capacity && (index >>> 0) === index && this.entries[index * E_WORDS + E_PREV] !== UNLINKED
   }
 
   /**
@@ -173,7 +187,7 @@ export class Wheel {
    * when it is not armed. Stays unchanged while armed, even once past due.
    */
   when(index: number): number | undefined {
-    return this.isArmed(index) ? this.whens[index] : undefined
+    return this.isArmed(index) ? this.whenOf(index) : undefined
   }
 
   /**
@@ -183,9 +197,10 @@ export class Wheel {
    *
    * - `index`: an integer in 0..=MAX_INDEX, else a RangeError is thrown and nothing changes.
    * - `gen`: kept modulo 2^GEN_BITS (`gen & GEN_MASK`); `cancel` and `poll` use that value.
-   * - `when`: rounded up to an integer tick and clamped to MAX_TICK (NaN and +Infinity become
-   *   MAX_TICK). If it is `<= elapsed()` the timer is due at once and the next `poll` emits it,
-   *   in order of `when` among the due timers. Among timers with equal `when`, the one armed or
+   * - `when`: rounded up to an integer tick and clamped to 0..=MAX_TICK (a negative `when`
+   *   becomes 0, as ticks are unsigned in Rust; NaN and +Infinity become MAX_TICK). If it is
+   *   `<= elapsed()` the timer is due at once and the next `poll` emits it, in order of `when`
+   *   among the due timers. Among timers with equal `when`, the one armed or
    *   moved last is emitted last.
    */
   arm(index: number, gen: number, when: number): void {
@@ -193,15 +208,17 @@ export class Wheel {
       throw new RangeError(`timer index must be an integer in 0..=${MAX_INDEX}, got ${index}`)
     }
     if (index >= this.capacity) this.grow(index)
-    when = when <= MAX_TICK ? Math.ceil(when) : MAX_TICK
-    if (this.prevs[index] !== UNLINKED) this.unlink(index)
+    when = when <= MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : MAX_TICK
+    const e = index * E_WORDS
+    if (this.entries[e + E_PREV] !== UNLINKED) this.unlink(index)
     else this.count++
-    this.whens[index] = when
-    this.gens[index] = gen & GEN_MASK
+    const entries = this.entries
+    entries[e + E_LO] = when | 0
+    entries[e + E_HI_GEN] = (((when * TWO_POW_NEG_32) | 0) << GEN_BITS) | (gen & GEN_MASK)
     const list = this.listOf(when)
     if (list === DUE) {
       const tail = this.tails[DUE]!
-      if (tail !== NIL && this.whens[tail]! > when) this.dueUnsorted = true
+      if (tail !== NIL && this.whenOf(tail) > when) this.dueUnsorted = true
     }
     this.append(list, index)
   }
@@ -213,7 +230,7 @@ export class Wheel {
    * not a valid index. A repeated call returns false. O(1).
    */
   cancel(index: number, gen: number): boolean {
-    if (!this.isArmed(index) || this.gens[index] !== (gen & GEN_MASK)) return false
+    if (!this.isArmed(index) || (this.entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK) !== (gen & GEN_MASK)) return false
     this.unlink(index)
     this.count--
     return true
@@ -284,18 +301,19 @@ export class Wheel {
       }
       const index = this.heads[DUE]
       if (index === this.drainLast) this.drainLast = NIL
-      const nexts = this.nexts
-      const next = nexts[index]
+      const entries = this.entries
+      const e = index * E_WORDS
+      const next = entries[e + E_NEXT]
       this.heads[DUE] = next
       if (next === NIL) {
         this.tails[DUE] = NIL
         this.occupied[DUE >>> WORD_SHIFT] &= ~(1 << (DUE & WORD_MASK))
       } else {
-        this.prevs[next] = NIL
+        entries[next * E_WORDS + E_PREV] = NIL
       }
-      this.prevs[index] = UNLINKED
+      entries[e + E_PREV] = UNLINKED
       this.count--
-      emit(index, this.gens[index])
+      emit(index, entries[e + E_HI_GEN] & GEN_MASK)
     }
     return false
   }
@@ -311,22 +329,28 @@ export class Wheel {
     // Every list's entries, then one stable sort by deadline: equal deadlines share one list,
     // so list order keeps FIFO among them.
     const order: number[] = []
+    const entries = this.entries
     for (let list = 0; list <= DUE; list++) {
-      for (let index = this.heads[list]!; index !== NIL; index = this.nexts[index]!) order.push(index)
+      for (let index = this.heads[list]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
     }
-    const whens = this.whens
-    order.sort((x, y) => whens[x]! - whens[y]!)
-    for (const index of order) this.prevs[index] = UNLINKED
+    order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
+    for (const index of order) entries[index * E_WORDS + E_PREV] = UNLINKED
     this.heads.fill(NIL)
     this.tails.fill(NIL)
     this.occupied.fill(0)
     this.count = 0
     this.dueUnsorted = false
-    for (const index of order) emit(index, this.gens[index]!, whens[index]!)
+    for (const index of order) emit(index, entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK, this.whenOf(index))
   }
 
   // ---------------------------------------------------------------------------------------------
   // Internals.
+
+  /** The deadline tick in `index`'s entry (meaningful while it is armed). */
+  private whenOf(index: number): number {
+    const e = index * E_WORDS
+    return (this.entries[e + E_HI_GEN]! >>> GEN_BITS) * TWO_POW_32 + (this.entries[e + E_LO]! >>> 0)
+  }
 
   /** Sets `elapsed` and its cached halves. */
   private setNow(now: number): void {
@@ -363,13 +387,14 @@ export class Wheel {
    */
   private appendRun(list: number, first: number, last: number): void {
     const tail = this.tails[list]
-    this.nexts[last] = NIL
-    this.prevs[first] = tail
+    const entries = this.entries
+    entries[last * E_WORDS + E_NEXT] = NIL
+    entries[first * E_WORDS + E_PREV] = tail
     if (tail === NIL) {
       this.heads[list] = first
       this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
     } else {
-      this.nexts[tail] = first
+      entries[tail * E_WORDS + E_NEXT] = first
     }
     this.tails[list] = last
   }
@@ -381,9 +406,9 @@ export class Wheel {
   private sortDue(): void {
     this.dueUnsorted = false
     const order: number[] = []
-    for (let index = this.heads[DUE]!; index !== NIL; index = this.nexts[index]!) order.push(index)
-    const whens = this.whens
-    order.sort((x, y) => whens[x]! - whens[y]!)
+    const entries = this.entries
+    for (let index = this.heads[DUE]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
+    order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
     this.heads[DUE] = NIL
     this.tails[DUE] = NIL
     for (const index of order) this.append(DUE, index)
@@ -391,15 +416,17 @@ export class Wheel {
 
   /** Removes armed `index` from the list its (elapsed, when) places it in. Leaves `count` alone. */
   private unlink(index: number): void {
-    const list = this.listOf(this.whens[index])
-    const prev = this.prevs[index]
-    const next = this.nexts[index]
+    const list = this.listOf(this.whenOf(index))
+    const entries = this.entries
+    const e = index * E_WORDS
+    const prev = entries[e + E_PREV]
+    const next = entries[e + E_NEXT]
     if (prev === NIL) this.heads[list] = next
-    else this.nexts[prev] = next
+    else entries[prev * E_WORDS + E_NEXT] = next
     if (next === NIL) this.tails[list] = prev
-    else this.prevs[next] = prev
+    else entries[next * E_WORDS + E_PREV] = prev
     if (prev === NIL && next === NIL) this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
-    this.prevs[index] = UNLINKED
+    entries[e + E_PREV] = UNLINKED
     // Only an entry of the due list can be `drainLast`: the drain then stops at its predecessor.
     if (index === this.drainLast) this.drainLast = prev
   }
@@ -442,39 +469,42 @@ export class Wheel {
     this.tails[list] = NIL
     this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
     this.setNow(tick)
-    const nexts = this.nexts
-    const whens = this.whens
+    const entries = this.entries
     // Entries with equal `when` go to the same list, so each run of consecutive equal deadlines
-    // moves as one piece, in order (timers armed for one deadline in one go are one run).
+    // moves as one piece, in order (timers armed for one deadline in one go are one run). Equal
+    // deadlines: equal low words and equal high bits above the generations.
     while (first !== NIL) {
-      const when = whens[first]
+      const lo = entries[first * E_WORDS + E_LO]
+      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> GEN_BITS
       let last = first
-      let next = nexts[first]
-      while (next !== NIL && whens[next] === when) {
+      let next = entries[first * E_WORDS + E_NEXT]!
+      while (
+        next !== NIL &&
+        entries[next * E_WORDS + E_LO] === lo &&
+        entries[next * E_WORDS + E_HI_GEN]! >>> GEN_BITS === hi
+      ) {
         last = next
-        next = nexts[next]
+        next = entries[next * E_WORDS + E_NEXT]!
       }
-      this.appendRun(this.listOf(when), first, last)
+      this.appendRun(this.listOf(hi * TWO_POW_32 + (lo! >>> 0)), first, last)
       first = next
     }
   }
 
-  /** Grows the per-index arrays by doubling until `index` fits (index <= MAX_INDEX). */
+  /** Grows the entries by doubling until `index` fits (index <= MAX_INDEX). */
   private grow(index: number): void {
     let capacity = this.capacity
     while (capacity <= index) capacity *= 2
-    const whens = new Float64Array(capacity)
-    const gens = new Int32Array(capacity)
-    const nexts = new Int32Array(capacity)
-    const prevs = new Int32Array(capacity).fill(UNLINKED)
-    whens.set(this.whens)
-    gens.set(this.gens)
-    nexts.set(this.nexts)
-    prevs.set(this.prevs)
-    this.whens = whens
-    this.gens = gens
-    this.nexts = nexts
-    this.prevs = prevs
+    const entries = newEntries(capacity)
+    entries.set(this.entries)
+    this.entries = entries
     this.capacity = capacity
   }
+}
+
+/** Entries for `capacity` indices, none armed. */
+function newEntries(capacity: number): Int32Array {
+  const entries = new Int32Array(capacity * E_WORDS)
+  for (let e = E_PREV; e < entries.length; e += E_WORDS) entries[e] = UNLINKED
+  return entries
 }
