@@ -12,7 +12,8 @@
 // other threads), while V8's pages and heap stay flat. Seen in /proc/self/smaps: with the
 // TypeScript engine, which allocates no native memory itself, as with the native one, whose
 // malloc heaps grew 4.5 MB over cycles 5-100 of a 300-cycle run, 1.3 MB over 100-200 and
-// 0.2 MB over 200-300. Then SOAK_CYCLES + 1 measured
+// 0.2 MB over 200-300 (with glibc's default of one arena per thread; the suite runs this child
+// with MALLOC_ARENA_MAX=1, under which that creep is gone). Then SOAK_CYCLES + 1 measured
 // cycles; the suite (soak.stress.ts) takes its baseline from the first five readings. The
 // readings before any timer, after the warm-up and after the settling cycles are reported too.
 //
