@@ -26,10 +26,10 @@
  * - State that answers `stop()` and `reset()` lives here, so neither waits for the engine:
  *   a timer is active iff `timers[index] === timer`. Freed slots hold the next free index
  *   (an intrusive free list), so the table is also the allocator.
- * - Each arming gets a new generation (`gens[index]`, GEN_BITS wide). A delivered pair whose
- *   generation is not the current one is stale (the timer was stopped, reset or its slot
- *   reused while the expiry was on its way) and is dropped. So `stop()` returning true means
- *   `f` will not run, even if the engine already expired it.
+ * - Each arming gets a new generation (the low GEN_BITS bits of `gens[index]`). A delivered
+ *   pair whose generation is not the current one is stale (the timer was stopped, reset or its
+ *   slot reused while the expiry was on its way) and is dropped. So `stop()` returning true
+ *   means `f` will not run, even if the engine already expired it.
  * - A timer armed and stopped in the same turn costs the engine nothing: `stop` finds its ARM
  *   still in the open batch and turns it into a CANCEL of the slot's previous arming in place
  *   (`cancelInBatch`), so no command is added and none is reordered.

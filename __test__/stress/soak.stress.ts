@@ -3,9 +3,9 @@
 // keep growing. The baseline comes after a warm-up that holds 1M timers at once (growing the
 // structures kept at their high-water mark by design: the scheduler's slot table and
 // generations, the engine's per-slot storage) and SETTLE_CYCLES ordinary cycles, checked but
-// not measured, over which glibc's malloc heaps settle (RSS creeps up 3-6 MB over the first
-// hundred or so cycles, ever more slowly, on both engines; the V8 heap does not move): the median
-// of the readings after the first BASELINE_CYCLES measured cycles. One reading is not enough:
+// not measured (chosen when glibc's per-thread arenas still let RSS creep up 3-6 MB over the
+// first hundred or so cycles; see below): the median of the readings after the first
+// BASELINE_CYCLES measured cycles. One reading is not enough:
 // RSS after a cycle moves by a few MB either way (malloc's and V8's free pages), and a single
 // low first reading once put the bar 3% lower than the settled level. A leak shows as growth:
 // the second half of the cycles must not trend upward by more than MAX_GROWTH_MB over 100
@@ -47,18 +47,20 @@ const N = scaled(1_000_000)
 const TOLERANCE = 0.05
 const BASELINE_CYCLES = 5
 /**
- * Ordinary cycles run after the warm-up and before the first measured one. With 10, a CI run
- * of the native engine ended 4.0% above its baseline (of the 5% allowed); most of the creep
- * is in the first 40 cycles (see children/soak.cjs).
+ * Ordinary cycles run after the warm-up and before the first measured one. With 10 and glibc's
+ * default arenas, a CI run of the native engine ended 4.0% above its baseline (of the 5%
+ * allowed); most of that creep was in the first 40 cycles (see children/soak.cjs). Kept with
+ * MALLOC_ARENA_MAX=1, which leaves V8's own settling.
  */
 const SETTLE_CYCLES = 40
 /**
  * The largest upward trend allowed over the second half of the cycles, scaled to 100 cycles.
- * Measured over cycles 50-100 counted from the warm-up: 2.8 MB (TypeScript engine, quiet run),
- * 5.1 MB (TypeScript engine, a CI run, which failed the 5 MB bar this had then), 2.6 MB
- * (native); over cycles 100-300 of 300-cycle runs 0.6-0.8 MB (TypeScript) and 1.2-1.3 MB
- * (native). One byte leaked per timer would be 100 MB, so this bar still catches a leak of a
- * tenth of a byte per timer.
+ * Measured with glibc's default arenas over cycles 50-100 counted from the warm-up: 2.8 MB
+ * (TypeScript engine, quiet run), 5.1 MB (TypeScript engine, a CI run, which failed the 5 MB
+ * bar this had then), 2.6 MB (native); over cycles 100-300 of 300-cycle runs 0.6-0.8 MB
+ * (TypeScript) and 1.2-1.3 MB (native); with MALLOC_ARENA_MAX=1, -0.8 to 1.6 MB. One byte
+ * leaked per timer would be 100 MB, so this bar still catches a leak of a tenth of a byte per
+ * timer.
  */
 const MAX_GROWTH_MB = 10
 

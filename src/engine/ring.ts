@@ -24,7 +24,7 @@ export const CMD_F64 = CMD_BYTES / 8
  * Bits of the scheduler's slot word above the GEN_BITS-bit generation: they hold the position
  * key of the slot's last ARM command (its batch's key plus its offset in the batch).
  */
-export const KEY_BITS = 32 - GEN_BITS
+const KEY_BITS = 32 - GEN_BITS
 export const KEY_MASK = 2 ** KEY_BITS - 1
 /**
  * A batch (its BASE included) is published once it holds this many commands, so the engine can

@@ -124,8 +124,6 @@ export class Wheel {
   private nowLo = 0
   /** Armed timers. */
   private count = 0
-  /** Length of the per-index arrays. */
-  private capacity = INITIAL_CAPACITY
   /** Per index, its entry at `index * E_WORDS`: deadline tick, generation, list links. */
   private entries = newEntries(INITIAL_CAPACITY)
   /** Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE). */
@@ -179,7 +177,8 @@ export class Wheel {
    * `poll`. False for an index never armed, including one beyond the storage or not an index.
    */
   isArmed(index: number): boolean {
-    return index < this.capacity && (index >>> 0) === index && this.entries[index * E_WORDS + E_PREV] !== UNLINKED
+    const e = index * E_WORDS
+    return e < this.entries.length && (index >>> 0) === index && this.entries[e + E_PREV] !== UNLINKED
   }
 
   /**
@@ -200,19 +199,19 @@ export class Wheel {
    * - `when`: rounded up to an integer tick and clamped to 0..=MAX_TICK (a negative `when`
    *   becomes 0, as ticks are unsigned in Rust; NaN and +Infinity become MAX_TICK). If it is
    *   `<= elapsed()` the timer is due at once and the next `poll` emits it, in order of `when`
-   *   among the due timers. Among timers with equal `when`, the one armed or
-   *   moved last is emitted last.
+   *   among the due timers. Among timers with equal `when`, the one armed or moved last is
+   *   emitted last.
    */
   arm(index: number, gen: number, when: number): void {
     if ((index >>> 0) !== index || index > MAX_INDEX) {
       throw new RangeError(`timer index must be an integer in 0..=${MAX_INDEX}, got ${index}`)
     }
-    if (index >= this.capacity) this.grow(index)
-    when = when <= MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : MAX_TICK
     const e = index * E_WORDS
-    if (this.entries[e + E_PREV] !== UNLINKED) this.unlink(index)
-    else this.count++
+    if (e >= this.entries.length) this.grow(index)
+    when = when <= MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : MAX_TICK
     const entries = this.entries
+    if (entries[e + E_PREV] !== UNLINKED) this.unlink(index)
+    else this.count++
     entries[e + E_LO] = when | 0
     entries[e + E_HI_GEN] = (((when * TWO_POW_NEG_32) | 0) << GEN_BITS) | (gen & GEN_MASK)
     const list = this.listOf(when)
@@ -230,7 +229,7 @@ export class Wheel {
    * not a valid index. A repeated call returns false. O(1).
    */
   cancel(index: number, gen: number): boolean {
-    if (!this.isArmed(index) || (this.entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK) !== (gen & GEN_MASK)) return false
+    if (!this.isArmed(index) || this.genOf(index) !== (gen & GEN_MASK)) return false
     this.unlink(index)
     this.count--
     return true
@@ -254,8 +253,8 @@ export class Wheel {
   /**
    * Expires every armed timer with `when <= now`, calling `emit(index, gen)` for each in order
    * of `when` (also among timers armed late, with a `when` already `<= elapsed()`: they come
-   * out sorted with the rest), first-armed first among equal deadlines. Each timer is disarmed just before its `emit`, so
-   * `isArmed(index)` is false inside `emit` and `emit` may re-arm it.
+   * out sorted with the rest), first-armed first among equal deadlines. Each timer is disarmed
+   * just before its `emit`, so `isArmed(index)` is false inside `emit` and `emit` may re-arm it.
    *
    * Afterwards `elapsed()` is `max(elapsed(), floor(now))`. A `now` below `elapsed()` (or NaN)
    * advances nothing and emits only the timers already due. Repeated calls with the same `now`
@@ -313,7 +312,7 @@ export class Wheel {
       }
       entries[e + E_PREV] = UNLINKED
       this.count--
-      emit(index, entries[e + E_HI_GEN] & GEN_MASK)
+      emit(index, this.genOf(index))
     }
     return false
   }
@@ -340,7 +339,7 @@ export class Wheel {
     this.occupied.fill(0)
     this.count = 0
     this.dueUnsorted = false
-    for (const index of order) emit(index, entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK, this.whenOf(index))
+    for (const index of order) emit(index, this.genOf(index), this.whenOf(index))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -350,6 +349,11 @@ export class Wheel {
   private whenOf(index: number): number {
     const e = index * E_WORDS
     return (this.entries[e + E_HI_GEN]! >>> GEN_BITS) * TWO_POW_32 + (this.entries[e + E_LO]! >>> 0)
+  }
+
+  /** The generation in `index`'s entry (meaningful while it is armed). */
+  private genOf(index: number): number {
+    return this.entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK
   }
 
   /** Sets `elapsed` and its cached halves. */
@@ -475,7 +479,7 @@ export class Wheel {
     // deadlines: equal low words and equal high bits above the generations.
     while (first !== NIL) {
       const lo = entries[first * E_WORDS + E_LO]
-      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> GEN_BITS
+      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> GEN_BITS // `when` above the generation
       let last = first
       let next = entries[first * E_WORDS + E_NEXT]!
       while (
@@ -486,19 +490,18 @@ export class Wheel {
         last = next
         next = entries[next * E_WORDS + E_NEXT]!
       }
-      this.appendRun(this.listOf(hi * TWO_POW_32 + (lo! >>> 0)), first, last)
+      this.appendRun(this.listOf(this.whenOf(first)), first, last)
       first = next
     }
   }
 
   /** Grows the entries by doubling until `index` fits (index <= MAX_INDEX). */
   private grow(index: number): void {
-    let capacity = this.capacity
+    let capacity = this.entries.length / E_WORDS
     while (capacity <= index) capacity *= 2
     const entries = newEntries(capacity)
     entries.set(this.entries)
     this.entries = entries
-    this.capacity = capacity
   }
 }
 
