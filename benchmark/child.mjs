@@ -6,7 +6,8 @@
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
-// BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7).
+// BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7); BENCH_PACKAGE (set by ab.mjs): the directory
+// of the afterfunc package to measure instead of this checkout's.
 
 import { loadEngine, report } from './lib/common.mjs'
 import { ctxSuite } from './lib/ctx.mjs'

@@ -19,8 +19,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { machineJiffies, sleep } from './lib/common.mjs'
 import { chartSvg } from './lib/chart.mjs'
+import { measured, runResult } from './lib/orchestrate.mjs'
 import { renderTable, target } from './lib/table.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -110,75 +110,19 @@ function envFor(engine) {
   return env
 }
 
-/** Runs a command whose stdout ends with `@@RESULT {json}`; resolves with that object (or { error }). */
-function runResult(cmd, args, env, timeoutMs = 240_000) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      const m = /^@@RESULT (.*)$/m.exec(out)
-      if (m) resolve(JSON.parse(m[1]))
-      else resolve({ error: `exit ${code ?? signal}: ${out.slice(-500)}` })
-    })
-  })
-}
-
 const runs = []
 let goBin
-const USER_HZ = 100 // /proc/stat counts in 1/100 s on Linux
-const QUIET = 0.15 // the machine counts as quiet below 15% busy (of all cores)
-
-/** Fraction of the machine (all cores) busy over `ms`. */
-async function busyOver(ms) {
-  const a = machineJiffies()
-  await sleep(ms)
-  const b = machineJiffies()
-  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0
-}
-
-/** Waits (at most 3 s, 1 s in a quick run) until other processes leave the machine quiet; returns the last reading. */
-async function waitQuiet() {
-  let busy = 0
-  for (let i = 0; i < (QUICK ? 4 : 12); i++) {
-    busy = await busyOver(250)
-    if (busy < QUIET) break
-  }
-  return busy
-}
-
-/**
- * Runs `body` (which returns a record with `self_cpu_ms`, the CPU of our own processes in it)
- * after waiting for a quiet machine, and adds to the record how busy the machine was before,
- * and what share of the cores other processes used while it ran.
- */
-async function measured(body) {
-  const busyBefore = await waitQuiet()
-  const j0 = machineJiffies()
-  const started = Date.now()
-  const record = await body()
-  const wall = (Date.now() - started) / 1000
-  const j1 = machineJiffies()
-  record.elapsed_ms = Date.now() - started
-  record.machine_busy_before_pct = +(100 * busyBefore).toFixed(1)
-  // /proc/stat counts in 10 ms steps: too coarse to judge a case shorter than a second.
-  if (j0 && j1 && record.self_cpu_ms !== undefined && wall >= 1) {
-    const foreign = (j1.busy - j0.busy) / USER_HZ - record.self_cpu_ms / 1000
-    record.foreign_cpu_pct = +Math.max(0, (100 * foreign) / (wall * os.cpus().length)).toFixed(1)
-  }
-  return record
-}
+/** Readings of 250 ms to wait at most for a quiet machine before each case. */
+const QUIET_TRIES = QUICK ? 4 : 12
 
 async function run(suite, engine, n, round) {
   const record = await measured(async () => {
     const result =
       engine === 'go'
-        ? await runResult(goBin, ['-suite', suite, '-n', String(n), '-time', `${config.tinybench_time_ms}ms`, '-warmup', `${config.tinybench_warmup_ms}ms`], process.env)
-        : await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, engine, String(n)], envFor(engine))
+        ? await runResult(goBin, ['-suite', suite, '-n', String(n), '-time', `${config.tinybench_time_ms}ms`, '-warmup', `${config.tinybench_warmup_ms}ms`], process.env, root)
+        : await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, engine, String(n)], envFor(engine), root)
     return { ...result, suite, engine, n, round }
-  })
+  }, QUIET_TRIES)
   runs.push(record)
   log(
     `${suite.padEnd(13)} ${engine.padEnd(12)} N=${fmtN(n).padEnd(5)}${ROUNDS > 1 ? ` round ${round + 1}/${ROUNDS}` : ''} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
@@ -189,7 +133,7 @@ async function run(suite, engine, n, round) {
 
 // S8: a server process per variant, autocannon in another process; rounds in alternating order.
 async function serve(variant, round) {
-  const record = await measured(() => serveOnce(variant, round))
+  const record = await measured(() => serveOnce(variant, round), QUIET_TRIES)
   runs.push(record)
   log(
     `server        ${variant.padEnd(13)} round ${round}: ${record.error ? `FAILED: ${record.error}` : `${Math.round(record.rps)} req/s, p99 ${record.latency_p99_ms} ms`}` +
@@ -216,6 +160,7 @@ async function serveOnce(variant, round) {
     process.execPath,
     [path.join(here, 'load.mjs'), String(port), String(config.s8_connections), String(config.s8_seconds_per_round), String(config.s8_warmup_seconds)],
     process.env,
+    root,
   )
   server.send('stats')
   const stats = await Promise.race([

@@ -2,6 +2,8 @@
 // reading memory and per-thread CPU, statistics, and the result protocol.
 
 import { readFileSync, readdirSync } from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 
 /** The duration of the i-th timer of S1–S4 and S7: 60 s + (i mod 4096)·7 ms. */
 export const duration = (i) => 60_000 + (i % 4096) * 7
@@ -11,13 +13,15 @@ export const immediate = () => new Promise((resolve) => setImmediate(resolve))
 
 /**
  * Loads the engine a child runs: 'native' or 'js' import the public package (its ESM entry)
- * with AFTERFUNC_BACKEND set; 'node' imports nothing (Node's own timers).
+ * with AFTERFUNC_BACKEND set; 'node' imports nothing (Node's own timers). The package is this
+ * checkout's, or the one in the directory BENCH_PACKAGE names (an A/B run's baseline, ab.mjs).
  */
 export async function loadEngine(engine) {
   if (engine === 'node') return undefined
   if (engine !== 'native' && engine !== 'js') throw new Error(`unknown engine ${engine}`)
   process.env.AFTERFUNC_BACKEND = engine
-  const lib = await import('../../index.mjs')
+  const pkg = process.env.BENCH_PACKAGE
+  const lib = await import(pkg ? pathToFileURL(path.join(pkg, 'index.mjs')).href : '../../index.mjs')
   if (lib.backend !== engine) throw new Error(`wanted the ${engine} engine, got ${lib.backend}`)
   return lib
 }

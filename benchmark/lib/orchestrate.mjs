@@ -1,0 +1,70 @@
+// Helpers shared by the orchestrators (run.mjs, ab.mjs): running a child that reports one
+// `@@RESULT {json}` line, and measuring it on a quiet machine with a record of the foreign
+// load while it ran.
+
+import { spawn } from 'node:child_process'
+import os from 'node:os'
+import { machineJiffies, sleep } from './common.mjs'
+
+const USER_HZ = 100 // /proc/stat counts in 1/100 s on Linux
+const QUIET = 0.15 // the machine counts as quiet below 15% busy (of all cores)
+
+/**
+ * Runs a command whose stdout ends with `@@RESULT {json}` (in `cwd`); resolves with that object,
+ * or `{ error }` when it exits without one or is killed after `timeoutMs`.
+ */
+export function runResult(cmd, args, env, cwd, timeoutMs = 240_000) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      const m = /^@@RESULT (.*)$/m.exec(out)
+      if (m) resolve(JSON.parse(m[1]))
+      else resolve({ error: `exit ${code ?? signal}: ${out.slice(-500)}` })
+    })
+  })
+}
+
+/** Fraction of the machine (all cores) busy over `ms`. */
+async function busyOver(ms) {
+  const a = machineJiffies()
+  await sleep(ms)
+  const b = machineJiffies()
+  return a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0
+}
+
+/** Waits (at most `tries` readings of 250 ms) until other processes leave the machine quiet; returns the last reading. */
+async function waitQuiet(tries) {
+  let busy = 0
+  for (let i = 0; i < tries; i++) {
+    busy = await busyOver(250)
+    if (busy < QUIET) break
+  }
+  return busy
+}
+
+/**
+ * Runs `body` (which returns a record with `self_cpu_ms`, the CPU of our own processes in it)
+ * after waiting (at most `quietTries` × 250 ms) for a quiet machine, and adds to the record how
+ * busy the machine was before (`machine_busy_before_pct`), and what share of the cores other
+ * processes used while it ran (`foreign_cpu_pct`; only for bodies of a second or more).
+ */
+export async function measured(body, quietTries = 12) {
+  const busyBefore = await waitQuiet(quietTries)
+  const j0 = machineJiffies()
+  const started = Date.now()
+  const record = await body()
+  const wall = (Date.now() - started) / 1000
+  const j1 = machineJiffies()
+  record.elapsed_ms = Date.now() - started
+  record.machine_busy_before_pct = +(100 * busyBefore).toFixed(1)
+  // /proc/stat counts in 10 ms steps: too coarse to judge a case shorter than a second.
+  if (j0 && j1 && record.self_cpu_ms !== undefined && wall >= 1) {
+    const foreign = (j1.busy - j0.busy) / USER_HZ - record.self_cpu_ms / 1000
+    record.foreign_cpu_pct = +Math.max(0, (100 * foreign) / (wall * os.cpus().length)).toFixed(1)
+  }
+  return record
+}
