@@ -200,7 +200,7 @@ test('an engine that consumes only when the ring is full is never overrun', asyn
   await run(7, [65531, 10, 65531, 3, 1, 65534, 2, 40000, 40000], true)
 }, 60_000)
 
-test('a timer armed and stopped in the same turn adds no command: its ARM becomes a CANCEL in place', async () => {
+test('a timer armed and stopped in the same turn adds no command: its ARM becomes a CANCEL in place, or is taken back', async () => {
   let engine: LazyEngine | undefined
   const s = new Scheduler(
     () => (engine = new LazyEngine(() => 0.9)),
@@ -222,8 +222,10 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   s.arm(b, 1e9) // slot 1, generation 1
   await Promise.resolve()
   expect(kinds(0, 3)).toEqual(['BASE 0/0', 'ARM 0/1', 'ARM 1/1'])
-  // Next turn: b stopped (its ARM was published: a CANCEL), a reset then stopped (its new ARM
-  // becomes a CANCEL of its published arming), and 100 timers armed and stopped on the freed slot.
+  // Next turn: b stopped (its ARM was published: a CANCEL), a reset then stopped (its new ARM,
+  // the last command, becomes a CANCEL of its published arming: a reset's ARM is never taken
+  // back), and 100 timers armed and stopped on the freed slot (each ARM, the last command and
+  // on a free slot, taken back).
   expect(s.stop(b)).toBe(true)
   expect(s.reset(a, 5)).toBe(true)
   expect(s.stop(a)).toBe(true)
@@ -232,12 +234,42 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
     s.arm(c, 1)
     expect(s.stop(c)).toBe(true)
   }
+  // Then c1 and c2 armed, c1 stopped (its ARM is not the last: a CANCEL in place), c2 stopped
+  // (the last and on a free slot: taken back), c3 armed and kept.
+  const [c1, c2, c3] = [t(), t(), t()]
+  s.arm(c1, 1)
+  s.arm(c2, 1)
+  expect(s.stop(c1)).toBe(true)
+  expect(s.stop(c2)).toBe(true)
+  s.arm(c3, 1)
   await Promise.resolve()
   const tail = Atomics.load(engine!.i32, CTRL_TAIL)
-  expect(tail).toBe(3 + 1 + 2 + 100)
-  // a's ARM 0/2 became CANCEL 0/1; each timer on the reused slot 0 (the last freed), armed
-  // with the next generation, left a CANCEL of the one before.
-  expect(kinds(3, 8)).toEqual(['BASE 0/0', 'CANCEL 1/1', 'CANCEL 0/1', 'CANCEL 0/2', 'CANCEL 0/3'])
+  expect(tail).toBe(3 + 1 + 2 + 2)
+  // Slot 0 (the last freed) took generations 3..102 for the 100 timers, then 103 for c1;
+  // slot 1 (freed by b) took generation 2 for c2, then 3 for c3.
+  expect(kinds(3, 8)).toEqual(['BASE 0/0', 'CANCEL 1/1', 'CANCEL 0/1', 'CANCEL 0/102', 'ARM 1/3'])
+  engine!.consume()
+  expect(engine!.errors).toEqual([])
+  expect([...engine!.armed]).toEqual([[c3._k >> 1, 3]])
+})
+
+test('a stop after a take-back rewrites the ARM now last, which may be a reset', async () => {
+  let engine: LazyEngine | undefined
+  const s = new Scheduler(
+    () => (engine = new LazyEngine(() => 0.9)),
+    () => performance.now(),
+  )
+  const t = (): Schedulable => ({ _k: 0, _f: () => {} })
+  const [a, b] = [t(), t()]
+  s.arm(a, 1e9) // slot 0, generation 1
+  await Promise.resolve()
+  // a reset (a move in the engine), then b armed and stopped (taken back): a's ARM is the last
+  // command again, but stopping a must still cancel its published arming.
+  expect(s.reset(a, 1e9)).toBe(true)
+  s.arm(b, 1)
+  expect(s.stop(b)).toBe(true)
+  expect(s.stop(a)).toBe(true)
+  await Promise.resolve()
   engine!.consume()
   expect(engine!.errors).toEqual([])
   expect(engine!.armed.size).toBe(0)

@@ -40,6 +40,7 @@ const FIGURES = {
     ['S1 steady arm+stop pair, ns/op', (r) => r.pair?.ns],
     ['S1 steady arm alone, ns/op', (r) => r.alone?.ns],
     ['S1 steady pair, process CPU ns/op', (r) => r.pair?.cpu_ns],
+    ['S1 steady pair, wheel-thread CPU ns/op (native)', (r) => r.pair?.wheel_cpu_ns],
   ],
   'steady-reset': [
     ['S2 steady reset, ns/op', (r) => r.pair?.ns],

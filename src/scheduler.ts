@@ -32,7 +32,8 @@
  *   means `f` will not run, even if the engine already expired it.
  * - A timer armed and stopped in the same turn costs the engine nothing: `stop` finds its ARM
  *   still in the open batch and turns it into a CANCEL of the slot's previous arming in place
- *   (`cancelInBatch`), so no command is added and none is reordered.
+ *   (`cancelInBatch`), so no command is added and none is reordered; when that ARM is the last
+ *   command and armed a free slot (`afterFunc(d, f).stop()`), it is simply taken back.
  * - Pending timers are held by `timers`, so an unreachable `Timer` still fires; once it fires
  *   or is stopped its slot forgets it, so its closure can be collected.
  * - Expired timers run in the order the engine reports them (deadline, then arming order). A
@@ -140,6 +141,15 @@ export class Scheduler {
    * last few batches apart.
    */
   private batchKey = 0
+  /**
+   * `tail` right after the last ARM that `arm` wrote for a slot that was free. While it equals
+   * `tail`, the last command in the ring is that ARM, and the engine holds no arming of its
+   * slot that a command before it does not already cancel (a slot is freed only by a stop,
+   * which sends its CANCEL, or by a delivery, after the engine dropped the arming). So `stop`
+   * may take that ARM back instead of rewriting it (see {@link Scheduler.cancelInBatch}).
+   * `open` sets it to the batch's start, which `tail` is past for the whole batch.
+   */
+  private freshTail = 0
   /** Smallest delay armed in the open batch. */
   private batchMinDelay = Infinity
   private flushScheduled = false
@@ -202,6 +212,7 @@ export class Scheduler {
     t._k = k
     if ((k & UNREF) === 0 && this.refCount++ === 0) this.markRefDirty()
     this.armSlot(index, delay)
+    this.freshTail = this.tail
   }
 
   /** Stops `t`; true iff it was active (so this call prevented the run). */
@@ -223,12 +234,14 @@ export class Scheduler {
   /**
    * Cancels the current arming `gen` of slot `index` (`word` is its slot word) without a new
    * command when its ARM command is still in the open batch (armed and stopped in the same
-   * turn): the engine has not seen that ARM, so it becomes a CANCEL of the slot's previous
-   * arming, `gen - 1`, which the engine may still hold (a timer reset, then stopped, in this
-   * turn) or not (then the CANCEL finds a different generation and does nothing, in both
-   * engines). Every arming takes a new generation, so the slot's previous arming in the
-   * engine, if any, is `gen - 1`. Nothing else moves: the ring order of every other command is
-   * kept. Returns false, changing nothing, when the ARM is not in the open batch.
+   * turn): the engine has not seen that ARM. When it is the last command and armed a slot that
+   * was free (`freshTail`), it is taken back: `tail` steps back over it and the engine never
+   * hears of the timer. Otherwise it becomes a CANCEL of the slot's previous arming, `gen - 1`,
+   * which the engine may still hold (a timer reset, then stopped, in this turn) or not (then
+   * the CANCEL finds a different generation and does nothing, in both engines). Every arming
+   * takes a new generation, so the slot's previous arming in the engine, if any, is `gen - 1`.
+   * Nothing else moves: the ring order of every other command is kept. Returns false, changing
+   * nothing, when the ARM is not in the open batch.
    *
    * The key in `word` minus the open batch's key is the ARM's offset in the open batch if it
    * is there. It is at least BATCH_MAX, more than the batch holds, when the ARM went with one
@@ -246,6 +259,10 @@ export class Scheduler {
     const w = RING_I32 + (seq & RING_MASK) * CMD_I32
     const i32 = this.i32
     if (i32[w] !== (CMD_ARM_AFTER | (gen << CMD_KIND_BITS)) || i32[w + 1] !== index) return false
+    if (this.tail === this.freshTail && ((seq + 1) | 0) === this.tail) {
+      this.tail = seq
+      return true
+    }
     i32[w] = CMD_CANCEL | (((gen - 1) & GEN_MASK) << CMD_KIND_BITS)
     return true
   }
@@ -318,6 +335,7 @@ export class Scheduler {
     this.batchOpen = true
     this.batchStart = this.tail
     this.batchKey = (this.batchKey + BATCH_MAX) & KEY_MASK
+    this.freshTail = this.batchStart
     this.put(CMD_BASE, 0) // its time is written by `flush`
     this.scheduleFlush()
   }
