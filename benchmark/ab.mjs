@@ -26,7 +26,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writ
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { measured, runResult } from './lib/orchestrate.mjs'
+import { measured, runResult, serveAndLoad } from './lib/orchestrate.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)
@@ -34,7 +34,7 @@ const abDir = path.join(root, 'target', 'ab')
 const t0 = Date.now()
 const log = (msg) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${msg}\n`)
 
-/** Figures per suite: [label, getter from the child's record]; all lower-is-better. */
+/** Figures per suite: [label, getter from the child's record, 'higher' if higher is better (else lower)]. */
 const FIGURES = {
   'steady-arm': [
     ['S1 steady arm+stop pair, ns/op', (r) => r.pair?.ns],
@@ -83,7 +83,14 @@ const FIGURES = {
     ['S6 heapUsed+external B per in-flight request', (r) => r.heap_bytes],
     ['S6 under a parent, heapUsed+external B per request', (r) => r.child_heap_bytes],
   ],
+  server: [
+    ['S8 HTTP server req/s (higher is better)', (r) => r.rps, 'higher'],
+    ['S8 server CPU µs/request', (r) => r.server_cpu_us_per_request],
+    ['S8 p99 latency, ms', (r) => r.latency_p99_ms],
+  ],
 }
+/** S8 as `npm run bench` runs it in full: connections, measured seconds, warm-up seconds. */
+const S8 = { connections: 2000, seconds: 3, warmup: 1 }
 const DEFAULT_SUITES = ['steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
 
 function usage(message) {
@@ -91,7 +98,7 @@ function usage(message) {
   process.stderr.write(
     'usage: node benchmark/ab.mjs <rev> [--suites a,b,...] [--engine native|js] [--rounds R] [--n N]\n' +
       `  suites: ${Object.keys(FIGURES).join(', ')} (default ${DEFAULT_SUITES.join(',')})\n` +
-      '  engine: native (default) or js; rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000)\n',
+      '  engine: native (default) or js; rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000; S8 (server): not used)\n',
   )
   process.exit(2)
 }
@@ -228,7 +235,10 @@ async function main() {
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
         const env = { ...process.env, AFTERFUNC_BACKEND: opts.engine, BENCH_PACKAGE: side.dir }
         const record = await measured(async () => {
-          const result = await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, opts.engine, String(n)], env, root)
+          const result =
+            suite === 'server'
+              ? await serveAndLoad({ variant: opts.engine, env, cwd: root, ...S8 }).catch((err) => ({ error: String(err) }))
+              : await runResult(process.execPath, ['--expose-gc', path.join(here, 'child.mjs'), suite, opts.engine, String(n)], env, root)
           return { ...result, side: side.name, suite, n, round }
         })
         records.push(record)
@@ -243,7 +253,7 @@ async function main() {
 
   const rows = []
   for (const suite of opts.suites) {
-    for (const [label, get] of FIGURES[suite]) {
+    for (const [label, get, better] of FIGURES[suite]) {
       const value = (side, round) => {
         const r = records.find((x) => x.suite === suite && x.side === side && x.round === round && !x.error)
         const v = r === undefined ? undefined : get(r)
@@ -260,7 +270,7 @@ async function main() {
       const b = median(pairs.map((p) => p[1]))
       if (a === 0 && b === 0) continue // a figure this engine does not have (wheel-thread CPU of the js engine)
       const decided = pairs.filter(([x, y]) => x !== y)
-      const wins = decided.filter(([x, y]) => y < x).length
+      const wins = decided.filter(([x, y]) => (better === 'higher' ? y > x : y < x)).length
       const ratios = pairs.map(([x, y]) => y / x)
       rows.push({
         figure: label,
@@ -276,7 +286,7 @@ async function main() {
     }
   }
 
-  const header = ['figure (lower is better)', `baseline ${sides[0].label}`, `candidate ${sides[1].label}`, 'candidate/baseline', 'per-round range', 'candidate won', 'sign test p']
+  const header = ['figure (lower is better unless marked)', `baseline ${sides[0].label}`, `candidate ${sides[1].label}`, 'candidate/baseline', 'per-round range', 'candidate won', 'sign test p']
   const lines = rows.map((r) => [
     r.figure,
     fmt(r.baseline),

@@ -14,13 +14,13 @@
 // benchmark/results.json (every raw figure and the machine) and benchmark/chart.svg (S1, S3
 // and S5 against N). How each figure is measured: benchmark/README.md.
 
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chartSvg } from './lib/chart.mjs'
-import { measured, runResult } from './lib/orchestrate.mjs'
+import { measured, runResult, serveAndLoad } from './lib/orchestrate.mjs'
 import { renderTable, target } from './lib/table.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -142,46 +142,15 @@ async function serve(variant, round) {
 }
 
 async function serveOnce(variant, round) {
-  const server = spawn(process.execPath, [path.join(here, 'server.mjs'), variant], {
-    cwd: root,
+  const result = await serveAndLoad({
+    variant,
     env: envFor(variant),
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    cwd: root,
+    connections: config.s8_connections,
+    seconds: config.s8_seconds_per_round,
+    warmup: config.s8_warmup_seconds,
   })
-  const port = await new Promise((resolve, reject) => {
-    let buf = ''
-    server.stdout.on('data', (d) => {
-      buf += d
-      const m = /listening (\d+)/.exec(buf)
-      if (m) resolve(Number(m[1]))
-    })
-    server.on('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)))
-  })
-  const load = await runResult(
-    process.execPath,
-    [path.join(here, 'load.mjs'), String(port), String(config.s8_connections), String(config.s8_seconds_per_round), String(config.s8_warmup_seconds)],
-    process.env,
-    root,
-  )
-  server.send('stats')
-  const stats = await Promise.race([
-    new Promise((resolve) => server.once('message', resolve)),
-    new Promise((resolve) => setTimeout(() => resolve({}), 5000)),
-  ])
-  if (server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve))
-    setTimeout(() => server.kill('SIGKILL'), 3000).unref()
-    await exited
-  }
-  return {
-    suite: 'server',
-    engine: variant,
-    round,
-    ...load,
-    server_requests: stats.requests,
-    server_cpu_ms: stats.cpu_ms,
-    server_cpu_us_per_request: stats.requests ? (stats.cpu_ms * 1000) / stats.requests : undefined,
-    self_cpu_ms: (load.self_cpu_ms ?? 0) + (stats.cpu_ms ?? 0),
-  }
+  return { suite: 'server', engine: variant, round, ...result }
 }
 
 // ---------------------------------------------------------------- the run

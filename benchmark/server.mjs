@@ -12,16 +12,18 @@
 //   native-signal as native, and the handler reads ctx.signal (what it would pass to fetch), so
 //                 cancel() aborts that signal as Go's cancel closes Done
 //
+// BENCH_PACKAGE (set by ab.mjs) names the afterfunc package to load instead of this checkout's.
 // Prints `listening <port>` when ready. On an IPC message 'stats' it replies with its request
 // count and CPU time, and exits.
 
 import http from 'node:http'
+import { loadEngine } from './lib/common.mjs'
 
 const variant = process.argv[2]
 const DEADLINE_MS = 30_000
 const IDLE_MS = 60_000
-const lib = variant === 'native' || variant === 'js' || variant === 'native-signal' ? await import('../index.mjs') : undefined
-if (lib !== undefined && lib.backend !== variant.replace('-signal', '')) throw new Error(`wanted ${variant}, got ${lib.backend}`)
+// This checkout's package, or the one BENCH_PACKAGE names (ab.mjs); loadEngine checks the backend.
+const lib = variant === 'native' || variant === 'js' || variant === 'native-signal' ? await loadEngine(variant.replace('-signal', '')) : undefined
 
 const BODY = 'ok'
 const HEADERS = { 'content-type': 'text/plain', 'content-length': '2' }

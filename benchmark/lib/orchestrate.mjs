@@ -1,10 +1,14 @@
 // Helpers shared by the orchestrators (run.mjs, ab.mjs): running a child that reports one
-// `@@RESULT {json}` line, and measuring it on a quiet machine with a record of the foreign
-// load while it ran.
+// `@@RESULT {json}` line, running one S8 server under load, and measuring either on a quiet
+// machine with a record of the foreign load while it ran.
 
 import { spawn } from 'node:child_process'
 import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { machineJiffies, sleep } from './common.mjs'
+
+const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 
 const USER_HZ = 100 // /proc/stat counts in 1/100 s on Linux
 const QUIET = 0.15 // the machine counts as quiet below 15% busy (of all cores)
@@ -67,4 +71,52 @@ export async function measured(body, quietTries = 12) {
     record.foreign_cpu_pct = +Math.max(0, (100 * foreign) / (wall * os.cpus().length)).toFixed(1)
   }
   return record
+}
+
+/**
+ * S8, one round: starts `server.mjs <variant>` (with `env`, in `cwd`), drives it with
+ * `load.mjs` (autocannon: `connections`, a `warmup`-second run, then a `seconds`-second one),
+ * asks the server for its request count and CPU time, and waits for it to exit. Resolves with
+ * the load generator's record plus `server_requests`, `server_cpu_ms`,
+ * `server_cpu_us_per_request` and `self_cpu_ms` (both processes); rejects if the server exits
+ * before it listens.
+ */
+export async function serveAndLoad({ variant, env, cwd, connections, seconds, warmup }) {
+  const server = spawn(process.execPath, [path.join(benchDir, 'server.mjs'), variant], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  })
+  const port = await new Promise((resolve, reject) => {
+    let buf = ''
+    server.stdout.on('data', (d) => {
+      buf += d
+      const m = /listening (\d+)/.exec(buf)
+      if (m) resolve(Number(m[1]))
+    })
+    server.on('exit', (code) => reject(new Error(`server ${variant} exited with ${code}`)))
+  })
+  const load = await runResult(
+    process.execPath,
+    [path.join(benchDir, 'load.mjs'), String(port), String(connections), String(seconds), String(warmup)],
+    process.env,
+    cwd,
+  )
+  server.send('stats')
+  const stats = await Promise.race([
+    new Promise((resolve) => server.once('message', resolve)),
+    new Promise((resolve) => setTimeout(() => resolve({}), 5000)),
+  ])
+  if (server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve))
+    setTimeout(() => server.kill('SIGKILL'), 3000).unref()
+    await exited
+  }
+  return {
+    ...load,
+    server_requests: stats.requests,
+    server_cpu_ms: stats.cpu_ms,
+    server_cpu_us_per_request: stats.requests ? (stats.cpu_ms * 1000) / stats.requests : undefined,
+    self_cpu_ms: (load.self_cpu_ms ?? 0) + (stats.cpu_ms ?? 0),
+  }
 }
