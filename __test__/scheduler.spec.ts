@@ -136,6 +136,25 @@ function prng(seed: number): () => number {
   }
 }
 
+/**
+ * A scheduler on a LazyEngine that consumes every published batch in full (its random source
+ * always says "everything"); `engine()` is that engine, once the scheduler has created it.
+ */
+function lazyScheduler(): { s: Scheduler; engine: () => LazyEngine } {
+  let engine: LazyEngine | undefined
+  const s = new Scheduler(
+    () => (engine = new LazyEngine(() => 0.9)),
+    () => performance.now(),
+  )
+  return {
+    s,
+    engine: () => {
+      if (engine === undefined) throw new Error('the scheduler has not created its engine yet')
+      return engine
+    },
+  }
+}
+
 async function run(seed: number, sizes: number[], idle: boolean): Promise<void> {
   const rand = prng(seed)
   let engine: LazyEngine | undefined
@@ -201,17 +220,13 @@ test('an engine that consumes only when the ring is full is never overrun', asyn
 }, 60_000)
 
 test('a timer armed and stopped in the same turn adds no command: its ARM becomes a CANCEL in place, or is taken back', async () => {
-  let engine: LazyEngine | undefined
-  const s = new Scheduler(
-    () => (engine = new LazyEngine(() => 0.9)),
-    () => performance.now(),
-  )
+  const { s, engine } = lazyScheduler()
   const kinds = (from: number, to: number): string[] => {
     const out: string[] = []
     for (let seq = from; seq < to; seq++) {
       const w = CTRL_BYTES / 4 + (seq & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
-      const word0 = engine!.i32[w]!
-      out.push(`${['?', 'BASE', 'ARM', 'CANCEL'][word0 & CMD_KIND_MASK]} ${engine!.i32[w + 1]}/${(word0 >>> CMD_KIND_BITS) & GEN_MASK}`)
+      const word0 = engine().i32[w]!
+      out.push(`${['?', 'BASE', 'ARM', 'CANCEL'][word0 & CMD_KIND_MASK]} ${engine().i32[w + 1]}/${(word0 >>> CMD_KIND_BITS) & GEN_MASK}`)
     }
     return out
   }
@@ -243,22 +258,18 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   expect(s.stop(c2)).toBe(true)
   s.arm(c3, 1)
   await Promise.resolve()
-  const tail = Atomics.load(engine!.i32, CTRL_TAIL)
+  const tail = Atomics.load(engine().i32, CTRL_TAIL)
   expect(tail).toBe(3 + 1 + 2 + 2)
   // Slot 0 (the last freed) took generations 3..102 for the 100 timers, then 103 for c1;
   // slot 1 (freed by b) took generation 2 for c2, then 3 for c3.
   expect(kinds(3, 8)).toEqual(['BASE 0/0', 'CANCEL 1/1', 'CANCEL 0/1', 'CANCEL 0/102', 'ARM 1/3'])
-  engine!.consume()
-  expect(engine!.errors).toEqual([])
-  expect([...engine!.armed]).toEqual([[c3._k >> 1, 3]])
+  engine().consume()
+  expect(engine().errors).toEqual([])
+  expect([...engine().armed]).toEqual([[c3._k >> 1, 3]])
 })
 
 test('a stop after a take-back rewrites the ARM now last, which may be a reset', async () => {
-  let engine: LazyEngine | undefined
-  const s = new Scheduler(
-    () => (engine = new LazyEngine(() => 0.9)),
-    () => performance.now(),
-  )
+  const { s, engine } = lazyScheduler()
   const t = (): Schedulable => ({ _k: 0, _f: () => {} })
   const [a, b] = [t(), t()]
   s.arm(a, 1e9) // slot 0, generation 1
@@ -270,20 +281,16 @@ test('a stop after a take-back rewrites the ARM now last, which may be a reset',
   expect(s.stop(b)).toBe(true)
   expect(s.stop(a)).toBe(true)
   await Promise.resolve()
-  engine!.consume()
-  expect(engine!.errors).toEqual([])
-  expect(engine!.armed.size).toBe(0)
+  engine().consume()
+  expect(engine().errors).toEqual([])
+  expect(engine().armed.size).toBe(0)
 })
 
 test('every ARM of an open batch is found in place, at every offset the batch has', async () => {
   // Timer i is armed, then timer i-1 stopped: each stop finds its ARM one command back, at
   // every offset of every batch, so only the first stop after a batch was published (its ARM
   // went with that batch) needs a CANCEL of its own.
-  let engine: LazyEngine | undefined
-  const s = new Scheduler(
-    () => (engine = new LazyEngine(() => 0.9)),
-    () => performance.now(),
-  )
+  const { s, engine } = lazyScheduler()
   // Enough batches for their keys to come round again.
   const n = 6 * BATCH_MAX + 7
   let previous: Schedulable | undefined
@@ -294,10 +301,10 @@ test('every ARM of an open batch is found in place, at every offset the batch ha
     previous = t
   }
   await Promise.resolve()
-  const tail = Atomics.load(engine!.i32, CTRL_TAIL)
+  const tail = Atomics.load(engine().i32, CTRL_TAIL)
   const counts = { base: 0, arm: 0, cancel: 0 }
   for (let seq = 0; seq < tail; seq++) {
-    const kind = engine!.i32[CTRL_BYTES / 4 + seq * (CMD_BYTES / 4)]! & CMD_KIND_MASK
+    const kind = engine().i32[CTRL_BYTES / 4 + seq * (CMD_BYTES / 4)]! & CMD_KIND_MASK
     if (kind === CMD_BASE) counts.base++
     else if (kind === CMD_ARM_AFTER) counts.arm++
     else if (kind === CMD_CANCEL) counts.cancel++
@@ -307,17 +314,13 @@ test('every ARM of an open batch is found in place, at every offset the batch ha
   expect(counts.base).toBe(7)
   expect(tail).toBe(n + counts.base + 6)
   expect(counts.arm).toBe(1 + 6)
-  engine!.consume()
-  expect(engine!.errors).toEqual([])
-  expect([...engine!.armed.keys()]).toEqual([previous!._k >> 1])
+  engine().consume()
+  expect(engine().errors).toEqual([])
+  expect([...engine().armed.keys()]).toEqual([previous!._k >> 1])
 })
 
 test('a timer whose ARM went with a batch four batches back (the same key) gets a CANCEL of its own', async () => {
-  let engine: LazyEngine | undefined
-  const s = new Scheduler(
-    () => (engine = new LazyEngine(() => 0.9)),
-    () => performance.now(),
-  )
+  const { s, engine } = lazyScheduler()
   const t = (): Schedulable => ({ _k: 0, _f: () => {} })
   const x = t()
   s.arm(x, 1e9) // offset 1 of the first batch
@@ -326,18 +329,18 @@ test('a timer whose ARM went with a batch four batches back (the same key) gets 
   const others: Schedulable[] = []
   for (let i = 0; i < 4 * BATCH_MAX - 1; i++) others.push(t())
   for (const o of others) s.arm(o, 1e9)
-  const before = Atomics.load(engine!.i32, CTRL_TAIL)
+  const before = Atomics.load(engine().i32, CTRL_TAIL)
   expect(s.stop(x)).toBe(true)
   await Promise.resolve()
-  const tail = Atomics.load(engine!.i32, CTRL_TAIL)
+  const tail = Atomics.load(engine().i32, CTRL_TAIL)
   const w = CTRL_BYTES / 4 + ((tail - 1) & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
-  expect(engine!.i32[w]! & CMD_KIND_MASK).toBe(CMD_CANCEL)
-  expect(engine!.i32[w + 1]).toBe(x._k >> 1)
+  expect(engine().i32[w]! & CMD_KIND_MASK).toBe(CMD_CANCEL)
+  expect(engine().i32[w + 1]).toBe(x._k >> 1)
   expect(tail).toBeGreaterThan(before)
-  engine!.consume()
-  expect(engine!.errors).toEqual([])
-  expect(engine!.armed.size).toBe(others.length)
-  expect(engine!.armed.has(x._k >> 1)).toBe(false)
+  engine().consume()
+  expect(engine().errors).toEqual([])
+  expect(engine().armed.size).toBe(others.length)
+  expect(engine().armed.has(x._k >> 1)).toBe(false)
 })
 
 test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT timers, one poll per turn', async () => {

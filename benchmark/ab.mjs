@@ -6,8 +6,9 @@
 //                               [--rounds R] [--n N]
 //
 // The baseline is `git archive <rev>` unpacked into target/ab/<commit>/ and built there once
-// (`npm run build`, with this checkout's node_modules and its own Cargo target directory,
-// target/ab/cargo); later runs against the same commit reuse it. The candidate is this checkout
+// (`npm run build:ts`, and `npm run build:native` when the native engine is measured, with this
+// checkout's node_modules and its own Cargo target directory, target/ab/cargo); later runs
+// against the same commit reuse it. The candidate is this checkout
 // as it is on disk, uncommitted changes included: `npm run bench:ab` compiles its TypeScript,
 // but its native addon is the one last built (`npm run build:native`; a warning names Rust
 // sources newer than the addon).
@@ -26,7 +27,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writ
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { measured, runResult, serveAndLoad } from './lib/orchestrate.mjs'
+import { median } from './lib/common.mjs'
+import { foreignNote, measured, NOISY_PCT, runResult, serveAndLoad } from './lib/orchestrate.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)
@@ -189,12 +191,6 @@ function staleRust() {
   return newer
 }
 
-const median = (vs) => {
-  const s = [...vs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
-}
-
 /** Two-sided exact sign test: the probability of a split at least this uneven among `n` fair coin flips. */
 function signTest(wins, n) {
   if (n === 0) return 1
@@ -244,7 +240,7 @@ async function main() {
         records.push(record)
         log(
           `${suite.padEnd(13)} ${side.name.padEnd(9)} round ${round + 1}/${opts.rounds} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
-            `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
+            foreignNote(record),
         )
         if (record.error) process.exitCode = 1
       }
@@ -302,8 +298,8 @@ async function main() {
   console.log(row(header))
   console.log(row(widths.map((w) => '-'.repeat(w))))
   for (const l of lines) console.log(row(l))
-  const noisy = records.filter((r) => r.foreign_cpu_pct >= 10).length
-  if (noisy) console.log(`\n${noisy} of ${records.length} cases ran while other processes used ≥ 10% of the machine (foreign_cpu_pct in the JSON)`)
+  const noisy = records.filter((r) => r.foreign_cpu_pct >= NOISY_PCT).length
+  if (noisy) console.log(`\n${noisy} of ${records.length} cases ran while other processes used ≥ ${NOISY_PCT}% of the machine (foreign_cpu_pct in the JSON)`)
 
   const out = path.join(abDir, `${commit.slice(0, 12)}-vs-${head.slice(0, 12)}${dirty ? '-dirty' : ''}.json`)
   writeFileSync(out, `${JSON.stringify({ baseline: commit, candidate: head, candidate_dirty: dirty, options: opts, date: new Date().toISOString(), rows, records }, null, 1)}\n`)

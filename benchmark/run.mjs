@@ -20,7 +20,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chartSvg } from './lib/chart.mjs'
-import { measured, runResult, serveAndLoad } from './lib/orchestrate.mjs'
+import { median } from './lib/common.mjs'
+import { foreignNote, measured, NOISY_PCT, runResult, serveAndLoad } from './lib/orchestrate.mjs'
 import { renderTable, target } from './lib/table.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -126,7 +127,7 @@ async function run(suite, engine, n, round) {
   runs.push(record)
   log(
     `${suite.padEnd(13)} ${engine.padEnd(12)} N=${fmtN(n).padEnd(5)}${ROUNDS > 1 ? ` round ${round + 1}/${ROUNDS}` : ''} ${record.error ? `FAILED: ${record.error}` : `${(record.elapsed_ms / 1000).toFixed(1)} s`}` +
-      `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
+      foreignNote(record),
   )
   return record
 }
@@ -137,7 +138,7 @@ async function serve(variant, round) {
   runs.push(record)
   log(
     `server        ${variant.padEnd(13)} round ${round}: ${record.error ? `FAILED: ${record.error}` : `${Math.round(record.rps)} req/s, p99 ${record.latency_p99_ms} ms`}` +
-      `${record.foreign_cpu_pct >= 10 ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''}`,
+      foreignNote(record),
   )
 }
 
@@ -194,13 +195,6 @@ if (saved) {
 
 // ---------------------------------------------------------------- figures
 
-const NOISY_PCT = 10 // a figure measured while other processes used more of the machine than this is marked †
-/** The median of numbers (the mean of the middle two for an even count). */
-const median = (vs) => {
-  const sorted = [...vs].sort((a, b) => a - b)
-  const m = sorted.length >> 1
-  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
-}
 /**
  * One record standing for the rounds of a case: every number is the median of that number over
  * the rounds (nested objects likewise), anything else is the first round's. With one round, that

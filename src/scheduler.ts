@@ -116,8 +116,8 @@ export class Scheduler {
    * Per slot, one word: the generation of its current arming in the low GEN_BITS bits, and
    * above them (KEY_BITS) the position key of that arming's ARM command: its batch's key plus
    * its offset from the batch's BASE. Meaningful only while that batch is open and the command
-   * still reads ARM(slot, generation): `stop` then rewrites it in place instead of writing a
-   * CANCEL (see {@link Scheduler.cancelInBatch}). One array, not two, so stop and reset touch
+   * still reads ARM(slot, generation): `stop` then rewrites it in place, or takes it back,
+   * instead of writing a CANCEL (see {@link Scheduler.cancelInBatch}). One array, not two, so stop and reset touch
    * one cache line less per timer and a slot costs 4 bytes less.
    */
   private gens = new Int32Array(INITIAL_SLOTS)

@@ -95,6 +95,13 @@ export function cpuDelta(a, b) {
   }
 }
 
+/** The median of numbers, in any order (the mean of the middle two for an even count). */
+export function median(vs) {
+  const sorted = [...vs].sort((a, b) => a - b)
+  const m = sorted.length >> 1
+  return sorted.length % 2 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+}
+
 /** Quantile q of an ascending Float64Array (nearest rank). */
 export function quantile(sorted, q) {
   if (sorted.length === 0) return NaN

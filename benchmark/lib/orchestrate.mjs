@@ -12,6 +12,13 @@ const benchDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 
 const USER_HZ = 100 // /proc/stat counts in 1/100 s on Linux
 const QUIET = 0.15 // the machine counts as quiet below 15% busy (of all cores)
+/** A case measured while other processes used at least this % of the machine is flagged (†). */
+export const NOISY_PCT = 10
+
+/** For the progress log: a note of the foreign load a measured case ran beside, if it is flagged; else ''. */
+export function foreignNote(record) {
+  return record.foreign_cpu_pct >= NOISY_PCT ? ` (other processes used ${record.foreign_cpu_pct}% of the machine meanwhile)` : ''
+}
 
 /**
  * Runs a command whose stdout ends with `@@RESULT {json}` (in `cwd`); resolves with that object,
