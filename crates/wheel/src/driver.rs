@@ -10,7 +10,7 @@
 //!   notification is outstanding, so however long JavaScript is busy, expirations pile up in
 //!   one growing batch, never in a queue of calls.
 //! * Nothing here calls JavaScript. [`Notify::notify`] must not block (the Node binding queues a
-//!   non-blocking thread-safe-function call).
+//!   non-blocking thread-safe-function call); it may be called with the core lock held.
 //! * Every batch carries `now_tick`, the tick the wheel had reached: every timer in it had
 //!   a deadline at or below it, which lets the receiver check "never early" once per batch.
 //!
@@ -18,8 +18,9 @@
 //!
 //! ```text
 //! state = AWAKE
-//! lock core: drain ring, poll(now), next = next_expiration()     (no locks held below)
-//! post expired to the outbox; notify if it was idle
+//! lock core: drain ring, poll(now), next = next_expiration()
+//!     (during a long poll: post every POST_EVERY expired to the outbox; notify if it was idle)
+//! post the rest to the outbox; notify if it was idle                 (no locks held here on)
 //! announce_park(next): parked_until = next; state = PARKED; if tail moved meanwhile -> loop
 //! park until next (or forever); an unpark from JavaScript ends it early
 //! ```
@@ -53,6 +54,9 @@ const MAX_PARK: Duration = Duration::from_secs(3600);
 /// While draining, hand slots back to the producer every this many commands, so a producer
 /// waiting for room does not wait for the whole drain.
 const HEAD_PUBLISH_EVERY: u32 = 1024;
+/// While a poll emits, post to the outbox every this many expired timers (a post may notify
+/// JavaScript: at most one notification is ever outstanding, see `outbox`).
+const POST_EVERY: usize = 32768;
 
 /// State owned by the ring's consumer.
 struct Core {
@@ -258,8 +262,12 @@ impl<N: Notify> Driver<N> {
         let mut core = lock(&self.core);
         self.drain(&mut core);
         let now_tick = self.clock.now_tick();
-        core.wheel.poll(now_tick, |id| {
-          expired.extend_from_slice(&[id.index, id.generation])
+        // A long poll hands its expirations over in parts, so that JavaScript runs the first
+        // ones while this thread is still emitting the rest.
+        poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
+          if self.outbox.post(part, now_tick) {
+            self.notify.notify();
+          }
         });
         (core.wheel.next_expiration(), now_tick)
       };
@@ -278,6 +286,27 @@ impl<N: Notify> Driver<N> {
     }
     // (`shutdown`, the only way out of the loop, sets STATE_CLOSED once the thread is joined.)
   }
+}
+
+/// Polls `wheel` up to `now_tick`, appending each expired timer's `index, generation` to
+/// `expired`, and calls `post(expired)` whenever it holds `every` timers; `post` must empty it
+/// (the outbox's `post` does). What is left when the poll ends stays in `expired`. The
+/// concatenation of the parts and the rest is exactly what one `poll` would have emitted, in
+/// its order.
+fn poll_in_parts(
+  wheel: &mut Wheel,
+  now_tick: u64,
+  every: usize,
+  expired: &mut Vec<u32>,
+  mut post: impl FnMut(&mut Vec<u32>),
+) {
+  wheel.poll(now_tick, |id| {
+    expired.extend_from_slice(&[id.index, id.generation]);
+    if expired.len() >= 2 * every {
+      post(expired);
+      debug_assert!(expired.is_empty(), "post must take the part");
+    }
+  });
 }
 
 #[cfg(test)]
@@ -469,5 +498,35 @@ mod tests {
     driver.shutdown();
     driver.shutdown();
     assert_eq!(driver.shared().state(), STATE_CLOSED);
+  }
+
+  #[test]
+  fn a_long_poll_is_posted_in_parts_in_expiry_order() {
+    let mut wheel = Wheel::new(0);
+    let n = 2 * 4 + 3;
+    // Deadlines 10, 11, 12, 10, 11, ...: expiry order is by deadline, then arming order.
+    for i in 0..n {
+      wheel.arm(
+        TimerId {
+          index: i,
+          generation: 1 + i % 2,
+        },
+        10 + u64::from(i % 3),
+      );
+    }
+    let mut parts = Vec::new();
+    let mut expired = Vec::new();
+    poll_in_parts(&mut wheel, 20, 4, &mut expired, |part| {
+      parts.push(std::mem::take(part))
+    });
+    assert_eq!(parts.len(), 2, "two full parts of 4 timers");
+    assert!(parts.iter().all(|p| p.len() == 8));
+    assert_eq!(expired.len(), 6, "the last 3 timers are left for the caller");
+    let all: Vec<u32> = parts.concat().into_iter().chain(expired).collect();
+    let mut want: Vec<u32> = (0..n).collect();
+    want.sort_by_key(|&i| (i % 3, i));
+    let want: Vec<u32> = want.into_iter().flat_map(|i| [i, 1 + i % 2]).collect();
+    assert_eq!(all, want);
+    assert!(wheel.is_empty());
   }
 }
