@@ -117,8 +117,8 @@ export class Scheduler {
    * above them (KEY_BITS) the position key of that arming's ARM command: its batch's key plus
    * its offset from the batch's BASE. Meaningful only while that batch is open and the command
    * still reads ARM(slot, generation): `stop` then rewrites it in place, or takes it back,
-   * instead of writing a CANCEL (see {@link Scheduler.cancelInBatch}). One array, not two, so stop and reset touch
-   * one cache line less per timer and a slot costs 4 bytes less.
+   * instead of writing a CANCEL (see {@link Scheduler.cancelInBatch}). One array, not two, so
+   * stop and reset touch one cache line less per timer and a slot costs 4 bytes less.
    */
   private gens = new Int32Array(INITIAL_SLOTS)
   /** Active timers that keep the process alive. */
@@ -564,9 +564,11 @@ export class Scheduler {
 
   /**
    * Reads, for the pairs `ids[from..to]`, each slot's generation, its timer, the timer's
-   * fields and the header of its callback, keeping nothing: the timers of a batch lie scattered in memory (in arming order,
-   * not deadline order), and reading them in a tight loop lets the CPU fetch many at once,
-   * where the delivery loop, which calls a callback between two reads, waits for each in turn.
+   * fields and the header of its callback, keeping nothing: the timers of a batch lie
+   * scattered in memory (in arming order, not deadline order), and so do their callbacks when
+   * each timer has its own closure; reading them in a tight loop lets the CPU fetch many at
+   * once, where the delivery loop, which calls a callback between two reads, waits for each in
+   * turn.
    * The result goes to `touched` only so the reads cannot be optimized away.
    */
   private touch(ids: Uint32Array, from: number, to: number): void {
@@ -579,8 +581,7 @@ export class Scheduler {
       const t = timers[index]
       if (typeof t === 'object') {
         x ^= t._k
-        // The callback too: one closure per timer (the usual case) lies as scattered as its timer.
-        if (typeof t._f === 'function') x++
+        if (typeof t._f === 'function') x++ // reads the closure's header
       }
     }
     this.touched = x

@@ -3,7 +3,8 @@
 //!
 //! # Protocol
 //!
-//! The wheel thread [`post`](Outbox::post)s each poll's expirations; `post` returns true only
+//! The wheel thread [`post`](Outbox::post)s each poll's expirations (a long poll's in parts,
+//! as they are emitted); `post` returns true only
 //! when it moves the outbox from idle to scheduled, and only then does the thread notify
 //! JavaScript (one thread-safe-function call). JavaScript, when notified,
 //! [`take`](Outbox::take)s everything and moves the outbox back to idle. Both happen under
