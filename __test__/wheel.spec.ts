@@ -225,6 +225,49 @@ describe('Wheel: arm, move and cancel', () => {
     expect(drain(wheel, 10)).toEqual([[1, GEN_MASK]])
   })
 
+  it('level 0: timers cascaded into a slot come out before those armed into it later; removed ones never', () => {
+    // A cascade into level 0 puts a slot's timers in an array (removals leave tombstones);
+    // timers armed or moved into the slot afterwards go to its list, behind them.
+    const wheel = new Wheel(0)
+    for (const index of [1, 2, 4, 6]) wheel.arm(index, 1, 70) // level 1, slot 64..127
+    wheel.arm(3, 1, 75)
+    expect(drain(wheel, 64)).toEqual([]) // cascade: slot 6 holds [1, 2, 4, 6], slot 11 [3]
+    wheel.arm(5, 1, 70) // slot 6's list
+    expect(wheel.cancel(2, 1)).toBe(true)
+    wheel.arm(1, 2, 70) // moved: behind 5
+    wheel.arm(4, 2, 75) // moved to slot 11's list
+    expect(wheel.size()).toBe(5)
+    expect(wheel.cancel(1, 1)).toBe(false)
+    expect(wheel.nextExpiration()).toBe(70)
+    expect(drain(wheel, 70)).toEqual([
+      [6, 1],
+      [5, 1],
+      [1, 2],
+    ])
+    expect(drain(wheel, 75)).toEqual([
+      [3, 1],
+      [4, 2],
+    ])
+    expect(wheel.size()).toBe(0)
+    expect(wheel.nextExpiration()).toBeUndefined()
+  })
+
+  it('level 0: a slot whose cascaded timers are all cancelled is empty again (no wake-up for it)', () => {
+    const wheel = new Wheel(0)
+    for (let round = 0; round < 3; round++) {
+      const base = (round + 1) * 64
+      for (let index = 0; index < 100; index++) wheel.arm(index, round, base + 7)
+      wheel.arm(100, round, base + 40)
+      expect(drain(wheel, base)).toEqual([]) // the cascade moves them to level 0's arrays
+      for (let index = 0; index < 100; index++) expect(wheel.cancel(index, round)).toBe(true)
+      expect(wheel.nextExpiration()).toBe(base + 40)
+      expect(wheel.cancel(100, round)).toBe(true)
+      expect(wheel.nextExpiration()).toBeUndefined()
+    }
+    wheel.arm(0, 9, 3 * 64 + 7)
+    expect(drain(wheel, 4 * 64)).toEqual([[0, 9]])
+  })
+
   it('cancels a timer from the due list', () => {
     const wheel = new Wheel(1000)
     wheel.arm(1, 0, 10)

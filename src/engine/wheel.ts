@@ -17,11 +17,17 @@
  *   level 7  [ 0 | 1 | 2 | 3 |  ...unused...  ]      each slot 64^7 = 2^42 ticks
  *     ...
  *   level 1  [ 0 | 1 | ... | 63 ]                    each slot 64 ticks
- *   level 0  [ 0 | 1 | ... | 63 ]                    each slot 1 tick
  *                  |
  *                  v  head                               tail
  *                 [ i=7 ] <-> [ i=3 ] <-> [ i=42 ] -> NIL      a doubly linked FIFO list,
  *                                                              threaded through the entries
+ *   level 0  [ 0 | 1 | ... | 63 ]                    each slot 1 tick
+ *                  |
+ *                  v
+ *                 [ 8, 2, NIL, 11 ] + a list                  an array of the indices the
+ *                                                              last cascade placed, in FIFO
+ *                                                              order (NIL: removed since),
+ *                                                              then a list like the others
  *   due list      [ i=5 ] <-> [ i=9 ] -> NIL                  timers already due, not yet polled
  *
  *   occupancy: per level one 64-bit bitmap (two 32-bit words here), bit s set iff slot s is
@@ -37,9 +43,23 @@
  *   E_NEXT     the next entry of the entry's list
  *   E_PREV     the previous one
  *
- * so an entry is one cache line at most, not four arrays' worth. Arming allocates nothing.
- * NIL ends a list; UNLINKED in `prev` marks an index that is not armed (in no list); the other
- * words of an unarmed entry are stale.
+ * so an entry is one cache line at most, not four arrays' worth. Arming allocates nothing
+ * (but to grow the storage). NIL ends a list; UNLINKED in `prev` marks an index that is not
+ * armed (in no list); the other words of an unarmed entry are stale.
+ *
+ * Level 0's slots also have an array of indices each (`slots0`), for the timers a cascade
+ * moves into level 0. A cascade into level 0 happens only at the start of a 64-tick block,
+ * before any timer is armed into that block, so a slot's array holds timers placed before any
+ * in its list: expiring the slot takes the array, then the list. IN_ARRAY in `prev` marks an
+ * entry held in an array, and `next` is then its position there; removing it (cancel, move)
+ * writes NIL at that position, a tombstone skipped at expiry (all go at once when the slot's
+ * last live array entry is removed). Timers armed or moved into level 0 go to the lists. Why
+ * arrays: expiring a slot reads the array's entries in order, reads independent of each other
+ * that the CPU overlaps, where walking a list waits for each link in turn; at a million timers
+ * due in 100 ms, cascaded in at a block's start, most of those reads miss the cache. Cascading
+ * a level-0 slot appends its array's live entries, then its list, to the due list (the entries
+ * just read, so the drain that follows finds them in cache); the Rust wheel emits them
+ * straight from the array instead, in the same order, as it has no `limit`.
  *
  * Invariants:
  * - An armed timer with `when <= elapsed` is in the due list. One with `when > elapsed` is at
@@ -63,10 +83,11 @@
  * Costs:
  * - arm, cancel, isArmed, when, size, elapsed: O(1) (arm: O(1) amortized over storage growth).
  * - nextExpiration: O(LEVELS), a few word operations per level.
- * - poll: O(expired + cascaded entries + slots cascaded); each timer is cascaded at most once per
- *   level it descends through, so at most LEVELS times over its lifetime. A cascade relinks
- *   only the ends of each run of consecutive entries with the same `when` (it still reads every
- *   entry's `when` and `next`), so timers armed for one deadline move as a block.
+ * - poll: O(expired + cascaded entries + slots cascaded + level-0 tombstones dropped);
+ *   each timer is cascaded at most once per level it descends through, so at most LEVELS times
+ *   over its lifetime. A cascade into a list relinks only the ends of each run of consecutive
+ *   entries with the same `when` (it still reads every entry's `when` and `next`), so timers
+ *   armed for one deadline move as a block; into a level-0 array it writes each entry's position.
  *
  * JS bitwise operators are 32-bit, so 44-bit ticks are split into a high and a low 32-bit half
  * for the XOR and the highest-set-bit; slot numbers are extracted by multiplying by an exact
@@ -79,6 +100,11 @@ import { GEN_BITS, GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOT_BITS, SLOTS } fro
 const NIL = -1
 /** In `prev`: the index is in no list, i.e. not armed. Distinct from NIL. */
 const UNLINKED = -2
+/**
+ * In `prev`: the index is held in a level-0 slot's array (`slots0`), at the position in `next`.
+ * Distinct from NIL and UNLINKED.
+ */
+const IN_ARRAY = -3
 
 /** Storage slots allocated by a new wheel (grows by doubling). */
 const INITIAL_CAPACITY = 64
@@ -126,9 +152,17 @@ export class Wheel {
   private count = 0
   /** Per index, its entry at `index * E_WORDS`: deadline tick, generation, list links. */
   private entries = newEntries(INITIAL_CAPACITY)
-  /** Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE). */
+  /**
+   * Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE).
+   */
   private heads = new Int32Array(DUE + 1).fill(NIL)
   private tails = new Int32Array(DUE + 1).fill(NIL)
+  /**
+   * Level 0's arrays: per slot, the indices a cascade placed there, in order, NIL where one was
+   * removed since (see the module doc); `live0[slot]` counts the others.
+   */
+  private readonly slots0: number[][] = Array.from({ length: SLOTS }, () => [])
+  private readonly live0 = new Int32Array(SLOTS)
   /**
    * Occupancy: word `list >>> WORD_SHIFT` bit `list & WORD_MASK` is set iff that list is
    * non-empty; level L's 64-bit bitmap is words 2L (slots 0..31) and 2L+1 (slots 32..63). The
@@ -330,6 +364,7 @@ export class Wheel {
     const order: number[] = []
     const entries = this.entries
     for (let list = 0; list <= DUE; list++) {
+      if (list < SLOTS) this.drain0(list, order) // a level-0 slot's array comes before its list
       for (let index = this.heads[list]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
     }
     order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
@@ -390,8 +425,8 @@ export class Wheel {
    * (one entry: `first === last`); only its two ends are relinked.
    */
   private appendRun(list: number, first: number, last: number): void {
-    const tail = this.tails[list]
     const entries = this.entries
+    const tail = this.tails[list]
     entries[last * E_WORDS + E_NEXT] = NIL
     entries[first * E_WORDS + E_PREV] = tail
     if (tail === NIL) {
@@ -423,13 +458,25 @@ export class Wheel {
     const list = this.listOf(this.whenOf(index))
     const entries = this.entries
     const e = index * E_WORDS
+    if (entries[e + E_PREV] === IN_ARRAY) {
+      // In a level-0 array: a tombstone at its position; the last live entry takes them all.
+      this.slots0[list]![entries[e + E_NEXT]!] = NIL
+      entries[e + E_PREV] = UNLINKED
+      if (--this.live0[list]! === 0) {
+        this.slots0[list]!.length = 0
+        if (this.heads[list] === NIL) this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+      }
+      return
+    }
     const prev = entries[e + E_PREV]
     const next = entries[e + E_NEXT]
     if (prev === NIL) this.heads[list] = next
     else entries[prev * E_WORDS + E_NEXT] = next
     if (next === NIL) this.tails[list] = prev
     else entries[next * E_WORDS + E_PREV] = prev
-    if (prev === NIL && next === NIL) this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    if (prev === NIL && next === NIL && (list >= SLOTS || this.live0[list] === 0)) {
+      this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    }
     entries[e + E_PREV] = UNLINKED
     // Only an entry of the due list can be `drainLast`: the drain then stops at its predecessor.
     if (index === this.drainLast) this.drainLast = prev
@@ -466,8 +513,50 @@ export class Wheel {
     return -1
   }
 
+  /**
+   * `appendRun` for a run taken from a slot being cascaded: into a level-0 slot, each entry of
+   * the run goes to the end of the slot's array instead, in order (a cascade into level 0
+   * happens only at the start of a 64-tick block, before any timer is armed into that block's
+   * slots, so the array's timers come before the slot list's).
+   */
+  private cascadeRun(list: number, first: number, last: number): void {
+    if (list >= SLOTS) {
+      this.appendRun(list, first, last)
+      return
+    }
+    const entries = this.entries
+    const array = this.slots0[list]!
+    let placed = 0
+    for (let index = first; ; ) {
+      const e = index * E_WORDS
+      const next = entries[e + E_NEXT]!
+      entries[e + E_PREV] = IN_ARRAY
+      entries[e + E_NEXT] = array.length
+      array.push(index)
+      placed++
+      if (index === last) break
+      index = next
+    }
+    this.live0[list] += placed
+    this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
+  }
+
   /** Empties slot list `list`, sets elapsed to `tick` (its start) and re-inserts its entries. */
   private cascade(list: number, tick: number): void {
+    if (list < SLOTS) {
+      // Level 0: the slot's array, then its list, join the due list.
+      this.setNow(tick)
+      this.drain0(list, undefined)
+      const first = this.heads[list]!
+      if (first !== NIL) {
+        const last = this.tails[list]!
+        this.heads[list] = NIL
+        this.tails[list] = NIL
+        this.appendRun(DUE, first, last)
+      }
+      this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+      return
+    }
     let first = this.heads[list]
     this.heads[list] = NIL
     this.tails[list] = NIL
@@ -490,9 +579,28 @@ export class Wheel {
         last = next
         next = entries[next * E_WORDS + E_NEXT]!
       }
-      this.appendRun(this.listOf(this.whenOf(first)), first, last)
+      this.cascadeRun(this.listOf(this.whenOf(first)), first, last)
       first = next
     }
+  }
+
+  /**
+   * Empties level-0 slot `slot`'s array (not its list, nor its occupancy bit): takes every live
+   * entry in array order, skipping tombstones, and appends it to `out` if given, else (marked
+   * unlinked first) to the due list.
+   */
+  private drain0(slot: number, out: number[] | undefined): void {
+    const array = this.slots0[slot]!
+    const entries = this.entries
+    for (let pos = 0; pos < array.length; pos++) {
+      const index = array[pos]!
+      if (index === NIL) continue
+      entries[index * E_WORDS + E_PREV] = UNLINKED
+      if (out === undefined) this.append(DUE, index)
+      else out.push(index)
+    }
+    array.length = 0
+    this.live0[slot] = 0
   }
 
   /** Grows the entries by doubling until `index` fits (index <= MAX_INDEX). */

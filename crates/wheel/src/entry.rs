@@ -11,7 +11,10 @@
 //! - [`UNLINKED`] in `prev` marks an entry that is in no list (not armed). Its `next` is
 //!   [`NIL`] then, and its `when_gen` is stale.
 //!
-//! Both sentinels are above [`MAX_INDEX`], so they never collide with a real index.
+//! - [`IN_ARRAY`] in `prev` marks an entry held in a level-0 slot's index array instead of a
+//!   list; its `next` is then its position in that array (see [`crate::wheel`]).
+//!
+//! The sentinels are above [`MAX_INDEX`], so they never collide with a real index.
 
 use crate::constants::{GEN_BITS, GEN_MASK, MAX_INDEX, MAX_TICK};
 
@@ -21,8 +24,19 @@ pub const NIL: u32 = u32::MAX;
 /// Value of `prev` marking an entry that is in no list (its timer is not armed).
 pub const UNLINKED: u32 = u32::MAX - 1;
 
-// The sentinels must never be valid indices.
-const _: () = assert!(NIL > MAX_INDEX && UNLINKED > MAX_INDEX && NIL != UNLINKED);
+/// Value of `prev` marking an entry held in a level-0 slot's index array rather than in a
+/// list: its `next` is then its position in that array (see [`crate::wheel`]).
+pub const IN_ARRAY: u32 = u32::MAX - 2;
+
+// The sentinels must never be valid indices, nor equal to each other.
+const _: () = assert!(
+  NIL > MAX_INDEX
+    && UNLINKED > MAX_INDEX
+    && IN_ARRAY > MAX_INDEX
+    && NIL != UNLINKED
+    && IN_ARRAY != NIL
+    && IN_ARRAY != UNLINKED
+);
 
 /// The per-index record: deadline, generation and list links, exactly 16 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //!
 //! Time is a `u64` tick count. `elapsed` is the tick up to which the wheel has been processed;
 //! it never decreases. Every armed timer (an *entry*, see [`crate::entry`]) is in exactly one
-//! FIFO list:
+//! FIFO place:
 //!
 //! - `when <= elapsed`: the **due list**, timers already due and not yet handed out by
 //!   [`Wheel::poll`].
@@ -14,7 +14,15 @@
 //!   `(when >> (L * SLOT_BITS)) & (SLOTS - 1)`. In words: `L` is the highest base-64 digit in
 //!   which `when` and `elapsed` differ (at least 0). `when` and `elapsed` agree on every digit
 //!   above `L` and `when`'s digit `L` (the slot) is *strictly greater* than `elapsed`'s, so every
-//!   occupied slot of a level starts after `elapsed`.
+//!   occupied slot of a level starts after `elapsed`. Each slot is a list, and a slot of level
+//!   0 (one tick wide) also has an *array* of indices (see `level::Level0`), for the timers a
+//!   cascade moves into it: a cascade into level 0 happens only at the start of a 64-tick block,
+//!   before any timer is armed into that block, so the array's timers precede the list's.
+//!   Expiring the slot reads the array's entries in order, reads independent of each other that
+//!   the CPU overlaps, where walking a list waits for each link in turn: at a million timers due
+//!   in 100 ms most of those reads miss the cache. Timers armed or moved into level 0 go to the
+//!   lists, where removing one is O(1) and leaves nothing behind; removing a timer from an
+//!   array leaves a tombstone at its position until the slot expires or empties.
 //!
 //! # Why level and slot need not be stored
 //!
@@ -29,20 +37,23 @@
 //! # FIFO among equal deadlines
 //!
 //! Since the position is a function of (`elapsed`, `when`), timers with the same `when` are
-//! always in the *same* list, whichever level they were armed into. Arming appends at the tail;
-//! a cascade takes a list whole and re-appends its entries in list order, so all entries with
-//! one `when` land, in unchanged relative order, in one list again. (It moves each run of
-//! consecutive entries with equal `when` as one piece, relinking only the run's ends: a storm
-//! of timers armed for one deadline moves as a block.) A slot at level 0 is one
-//! tick wide, so cascading it moves exactly its timers, in order, to the due list; cascades run
-//! in increasing start order and the due list is drained once at the end of a poll. So timers
-//! come out in order of `when`, and among equal `when` in the order they were last armed or
-//! moved. A timer armed with `when <= elapsed` (late: the wheel thread's clock may be ahead of
-//! the time the JavaScript thread armed it at) goes straight to the due list, which the next
-//! poll emits in order of `when` too: late timers usually arrive in order, and when one does
-//! not, the due list is marked unsorted and the poll sorts it (stably) before emitting. So a
-//! poll emits every timer with `when <= now` in order of `when`, FIFO among equal `when`,
-//! however late each was armed.
+//! always in the *same* place, whichever level they were armed into. Arming appends at the
+//! tail; a cascade takes a list whole and re-appends its entries in list order, so all entries
+//! with one `when` land, in unchanged relative order, in one place again. (Into a list it moves
+//! each run of consecutive entries with equal `when` as one piece, relinking only the run's
+//! ends: a storm of timers armed for one deadline moves as a block.) A slot at level 0 is one
+//! tick wide: expiring it emits exactly its timers, the array's in order, then the list's in
+//! order. A poll first emits the due list, whose deadlines are all `<= elapsed`, then takes
+//! the slots that start by `now` in increasing start order: a level-0 slot is emitted; a
+//! higher one is cascaded, and the entries it puts in the due list (those with `when` equal to
+//! its start, in list order) are emitted before the next slot. So timers come out in order of
+//! `when`, and among equal `when` in the order they were last armed or moved. A timer armed
+//! with `when <= elapsed` (late: the wheel thread's clock may be ahead of the time the
+//! JavaScript thread armed it at) goes straight to the due list, which the next poll emits in
+//! order of `when` too: late timers usually arrive in order, and when one does not, the due
+//! list is marked unsorted and the poll sorts it (stably) before emitting. So a poll emits
+//! every timer with `when <= now` in order of `when`, FIFO among equal `when`, however late
+//! each was armed.
 //!
 //! # Levels
 //!
@@ -65,17 +76,20 @@
 //! [`Wheel::arm`] and [`Wheel::cancel`] are O(1) and never allocate except to grow the entry
 //! slab to a new largest index (amortized). [`Wheel::next_expiration`] is O(1): a bitmap of
 //! non-empty levels and each level's slot bitmap are searched with `trailing_zeros`.
-//! [`Wheel::poll`] is O(timers expired + slots cascaded); each timer cascades at most
-//! `LEVELS - 1` times over its life (a cascade reads each entry's `when` and link, and writes
-//! only at the ends of runs of equal `when`).
+//! [`Wheel::poll`] is O(timers expired + slots cascaded + level-0 tombstones dropped); each
+//! timer cascades at most `LEVELS - 1` times over its life (a cascade reads each entry's `when`
+//! and link, and writes only at the ends of runs of equal `when`, or, into level 0, each
+//! entry's position). A level-0 array holds one position per timer cascaded into its slot at
+//! the start of the current block, and once emptied keeps at most `level::KEEP_CAPACITY`
+//! (4,096) positions' worth of memory, so a storm's is given back as soon as it has expired.
 
 mod level;
 
 use core::fmt;
 
 use crate::constants::{GEN_MASK, LEVELS, MAX_TICK, SLOTS, SLOT_BITS};
-use crate::entry::{Entry, List, Slab, NIL};
-use level::Level;
+use crate::entry::{Entry, List, Slab, IN_ARRAY, NIL};
+use level::{Level, Level0};
 
 /// Mask of a slot number within a level.
 const SLOT_MASK: u64 = SLOTS as u64 - 1;
@@ -120,7 +134,10 @@ pub struct Wheel {
   due: List,
   /// Set when a late arm put a timer behind one with a later `when`; cleared by sorting.
   due_unsorted: bool,
+  /// The slot lists of every level.
   levels: Box<[Level; LEVELS]>,
+  /// Level 0's arrays, next to its lists: the timers cascaded into level 0.
+  level0: Box<Level0>,
   entries: Slab,
 }
 
@@ -159,6 +176,7 @@ impl Wheel {
       due: List::EMPTY,
       due_unsorted: false,
       levels: Box::new([const { Level::new() }; LEVELS]),
+      level0: Box::new(Level0::new()),
       entries: Slab::new(),
     }
   }
@@ -287,13 +305,17 @@ impl Wheel {
     }
     let level = self.occupied_levels.trailing_zeros() as usize;
     let shift = level as u32 * SLOT_BITS;
-    let lvl = &self.levels[level];
+    let occupied = if level == 0 {
+      self.levels[0].occupied() | self.level0.occupied()
+    } else {
+      self.levels[level].occupied()
+    };
     let from = slot_for(self.elapsed, level);
     debug_assert!(
-      lvl.occupied() & !(u64::MAX << from) == 0,
+      occupied & !(u64::MAX << from) == 0,
       "level {level} has a slot before elapsed's slot {from}"
     );
-    let slot = lvl.next_occupied(from)?;
+    let slot = level::next_occupied(occupied, from)?;
     let block = (1u64 << (shift + SLOT_BITS)) - 1;
     Some((level, slot, (self.elapsed & !block) + ((slot as u64) << shift)))
   }
@@ -307,31 +329,67 @@ impl Wheel {
   /// `now < elapsed()` is allowed: it emits only the timers already due and leaves `elapsed()`
   /// alone. A repeated `poll` with the same `now` emits only timers armed in between with
   /// `when <= now`. Cost: O(timers emitted + slots cascaded), plus O(d log d) for the d timers
-  /// due when late arms came out of deadline order (a stable sort, linear on sorted runs).
+  /// due when late arms came out of deadline order (a stable sort, linear on sorted runs), plus
+  /// the level-0 tombstones it drops.
   pub fn poll(&mut self, now: u64, mut emit: impl FnMut(TimerId)) {
-    // Cascade every slot that starts at or before `now`, in start order. Entries that
-    // become due are appended to the due list after those due before; the rest go lower.
+    // The due list first: its deadlines are `<= elapsed`, before any slot's start.
+    self.sort_due();
+    self.emit_due(&mut emit);
+    // Then every slot that starts at or before `now`, in start order. A level-0 slot's live
+    // entries all have `when == start`: they are emitted in array order. A higher slot is
+    // cascaded: its entries with `when == start` go to the (now empty) due list, in order,
+    // and are emitted; the rest go lower.
     while let Some((level, slot, start)) = self.next_slot() {
       if start > now {
         break;
       }
       debug_assert!(start > self.elapsed);
+      self.elapsed = start;
+      if level == 0 {
+        // The slot's array (timers cascaded in at the start of this 64-tick block), then its
+        // list (timers armed into it since).
+        let len = &mut self.len;
+        let entries = self.entries.entries_mut();
+        self.level0.drain(slot, entries, |index, e| {
+          *len -= 1;
+          emit(TimerId {
+            index,
+            generation: e.generation(),
+          });
+        });
+        let mut list = self.levels[0].take(slot);
+        while let Some(index) = list.pop_front(entries) {
+          self.len -= 1;
+          emit(TimerId {
+            index,
+            generation: entries[index as usize].generation(),
+          });
+        }
+        if self.level0.is_empty() && self.levels[0].is_empty() {
+          self.occupied_levels &= !1;
+        }
+        continue;
+      }
       let mut list = self.levels[level].take(slot);
       if self.levels[level].is_empty() {
         self.occupied_levels &= !(1 << level);
       }
-      self.elapsed = start;
       // Entries with equal deadlines go to the same list, so each run of consecutive equal
       // deadlines moves as one piece, in order (timers armed for one deadline in one go are
       // one run): only its ends are relinked.
       while let Some((run, when)) = list.pop_run_front(self.entries.entries_mut(), Entry::when) {
-        self.insert_run(run, when);
+        self.cascade_run(run, when);
       }
+      self.emit_due(&mut emit);
     }
     if now > self.elapsed {
       self.elapsed = now;
     }
-    self.sort_due();
+  }
+
+  /// Emits and unlinks the whole due list, in list order.
+  #[inline]
+  fn emit_due(&mut self, emit: &mut impl FnMut(TimerId)) {
     let entries = self.entries.entries_mut();
     while let Some(index) = self.due.pop_front(entries) {
       self.len -= 1;
@@ -352,6 +410,15 @@ impl Wheel {
     // equal deadlines share one slot list, so list order keeps FIFO among them, and the
     // timers already due have the earliest deadlines.
     let entries = self.entries.entries_mut();
+    // Level 0's arrays first: in each slot they come before its list (which the loop below
+    // takes with the other levels' lists), and the sort keeps that order.
+    let mut live = Vec::new();
+    for slot in 0..SLOTS {
+      self.level0.drain(slot, entries, |index, _| live.push(index));
+    }
+    for index in live {
+      self.due.push_back(entries, index);
+    }
     for level in self.levels.iter_mut() {
       for slot in 0..SLOTS {
         let mut list = level.take(slot);
@@ -417,6 +484,30 @@ impl Wheel {
     }
   }
 
+  /// [`insert_run`](Self::insert_run) for a run taken from a slot being cascaded: into level 0
+  /// its entries go to the end of the slot's array, in order (a cascade into level 0 happens
+  /// only at the start of a 64-tick block, before any timer is armed into that block's slots,
+  /// so the array's timers come before the slot list's).
+  #[inline]
+  fn cascade_run(&mut self, run: List, when: u64) {
+    if when <= self.elapsed || level_for(self.elapsed, when) > 0 {
+      self.insert_run(run, when);
+      return;
+    }
+    let entries = self.entries.entries_mut();
+    let slot = slot_for(when, 0);
+    let mut index = run.head;
+    loop {
+      let next = entries[index as usize].next;
+      self.level0.push(slot, entries, index);
+      if index == run.tail {
+        break;
+      }
+      index = next;
+    }
+    self.occupied_levels |= 1;
+  }
+
   /// Unlinks linked entry `index` from the list its (`elapsed`, `when`) place it in.
   #[inline]
   fn unlink(&mut self, index: u32) {
@@ -425,12 +516,29 @@ impl Wheel {
     if when <= self.elapsed {
       self.due.unlink(entries, index);
     } else {
+      if entries[index as usize].prev == IN_ARRAY {
+        self.unlink_from_array(index, when);
+        return;
+      }
       let level = level_for(self.elapsed, when);
       let lvl = &mut self.levels[level];
       lvl.unlink(slot_for(when, level), entries, index);
-      if lvl.is_empty() {
+      if lvl.is_empty() && (level > 0 || self.level0.is_empty()) {
         self.occupied_levels &= !(1 << level);
       }
+    }
+  }
+
+  /// [`unlink`](Self::unlink) of an entry held in a level-0 array (deadline `when`): a timer
+  /// cascaded into level 0 and cancelled or moved within its last 64 ticks, which is rare.
+  #[cold]
+  #[inline(never)]
+  fn unlink_from_array(&mut self, index: u32, when: u64) {
+    self
+      .level0
+      .remove(slot_for(when, 0), self.entries.entries_mut(), index);
+    if self.level0.is_empty() && self.levels[0].is_empty() {
+      self.occupied_levels &= !1;
     }
   }
 
@@ -487,8 +595,62 @@ impl Wheel {
         cur = entries[cur as usize].next;
       }
     }
+    let mut live_total = 0usize;
+    // Level 0's arrays: every position is a tombstone (NIL) or an entry that says IN_ARRAY,
+    // this position, a deadline in this slot; an array with no live position is empty.
+    if (self.level0.is_empty() && self.levels[0].is_empty()) == (self.occupied_levels & 1 != 0) {
+      return Err("level 0: non-empty-levels bit wrong".into());
+    }
+    for s in 0..SLOTS {
+      let array = self.level0.array(s);
+      let mut live = 0u32;
+      for (pos, &index) in array.iter().enumerate() {
+        if index == NIL {
+          continue;
+        }
+        let e = entries
+          .get(index as usize)
+          .ok_or_else(|| format!("level 0 slot {s}: index {index} out of bounds"))?;
+        if e.prev != IN_ARRAY || e.next != pos as u32 || slot_for(e.when(), 0) != s {
+          return Err(format!(
+            "level 0 slot {s}: position {pos} holds entry {index}, which says prev {} next {} when {}",
+            e.prev,
+            e.next,
+            e.when()
+          ));
+        }
+        if !(e.when() > elapsed && level_for(elapsed, e.when()) == 0) {
+          return Err(format!(
+            "level 0 slot {s}: entry {index} with when {} misplaced (elapsed {elapsed})",
+            e.when()
+          ));
+        }
+        live += 1;
+      }
+      if live != self.level0.live(s) {
+        return Err(format!(
+          "level 0 slot {s}: {live} live positions, counted {}",
+          self.level0.live(s)
+        ));
+      }
+      if (live == 0) != array.is_empty() || (live == 0) == (self.level0.occupied() & (1 << s) != 0) {
+        return Err(format!("level 0 slot {s}: occupancy bit or emptiness wrong"));
+      }
+      live_total += live as usize;
+    }
+    // Every entry that says IN_ARRAY is at its position of its slot's array.
+    for (index, e) in entries.iter().enumerate() {
+      if e.prev == IN_ARRAY
+        && self.level0.array(slot_for(e.when(), 0)).get(e.next as usize) != Some(&(index as u32))
+      {
+        return Err(format!(
+          "entry {index} says level 0 position {} but is not there",
+          e.next
+        ));
+      }
+    }
     for (l, lvl) in self.levels.iter().enumerate() {
-      if lvl.is_empty() == (self.occupied_levels & (1 << l) != 0) {
+      if l > 0 && lvl.is_empty() == (self.occupied_levels & (1 << l) != 0) {
         return Err(format!("level {l}: non-empty-levels bit wrong"));
       }
       for s in 0..SLOTS {
@@ -504,6 +666,7 @@ impl Wheel {
       return Err("non-empty-levels bits above LEVELS".into());
     }
     let linked = entries.iter().filter(|e| e.is_linked()).count();
+    let count = count + live_total;
     if count != self.len || linked != self.len {
       return Err(format!(
         "len {} but {count} entries in lists and {linked} linked",
