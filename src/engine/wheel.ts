@@ -70,10 +70,11 @@
  * - That placement stays right while `elapsed` advances, until `elapsed` reaches the start of the
  *   slot; `poll` cascades a slot exactly then (re-inserts its entries, which land at lower levels
  *   or in the due list). So level and slot need not be stored: `cancel` recomputes them from
- *   (elapsed, when) to find the list to unlink from.
- * - Entries are appended at a list's tail and lists are cascaded in order, so among timers with
- *   the same `when`, the one armed (or moved) last expires last (FIFO), whichever levels they
- *   passed through. A timer armed with `when <= elapsed` (late) is appended to the due list and
+ *   (elapsed, when) to find the list (or level-0 array) to unlink from.
+ * - Entries are appended at a list's tail, lists are cascaded in order, and a level-0 slot's
+ *   array (filled by the cascade at its block's start) is taken before its list, so among
+ *   timers with the same `when`, the one armed (or moved) last expires last (FIFO), whichever
+ *   levels they passed through. A timer armed with `when <= elapsed` (late) is appended to the due list and
  *   expires at the next poll, in order of `when` among the due timers: a late arm that lands
  *   behind a later deadline marks the due list unsorted, and the poll sorts it (stably) first.
  * - The lowest level with an occupied slot holds the earliest slot: level L's timers lie within
@@ -453,7 +454,10 @@ export class Wheel {
     for (const index of order) this.append(DUE, index)
   }
 
-  /** Removes armed `index` from the list its (elapsed, when) places it in. Leaves `count` alone. */
+  /**
+   * Removes armed `index` from the list (or level-0 array) its (elapsed, when) places it in.
+   * Leaves `count` alone.
+   */
   private unlink(index: number): void {
     const list = this.listOf(this.whenOf(index))
     const entries = this.entries

@@ -357,23 +357,15 @@ impl Wheel {
             generation: e.generation(),
           });
         });
-        let mut list = self.levels[0].take(slot);
-        while let Some(index) = list.pop_front(entries) {
-          self.len -= 1;
-          emit(TimerId {
-            index,
-            generation: entries[index as usize].generation(),
-          });
-        }
-        if self.level0.is_empty() && self.levels[0].is_empty() {
-          self.occupied_levels &= !1;
-        }
+        // (The due list is empty here: it was emitted before this slot.)
+        let list = self.levels[0].take(slot);
+        self.due.append(entries, list);
+        self.update_level_bit(0);
+        self.emit_due(&mut emit);
         continue;
       }
       let mut list = self.levels[level].take(slot);
-      if self.levels[level].is_empty() {
-        self.occupied_levels &= !(1 << level);
-      }
+      self.update_level_bit(level);
       // Entries with equal deadlines go to the same list, so each run of consecutive equal
       // deadlines moves as one piece, in order (timers armed for one deadline in one go are
       // one run): only its ends are relinked.
@@ -470,32 +462,39 @@ impl Wheel {
   }
 
   /// Appends `run`, a non-empty list of its own whose entries all have deadline `when`, at the
-  /// tail of the list (`elapsed`, `when`) place them in.
+  /// tail of the list (`elapsed`, `when`) place them in. For an arm or a move.
   #[inline]
   fn insert_run(&mut self, run: List, when: u64) {
-    let entries = self.entries.entries_mut();
-    if when <= self.elapsed {
-      self.due.append(entries, run);
-    } else {
-      let level = level_for(self.elapsed, when);
-      debug_assert!(level < LEVELS);
-      self.levels[level].append(slot_for(when, level), entries, run);
-      self.occupied_levels |= 1 << level;
-    }
+    self.place_run(run, when, false);
   }
 
   /// [`insert_run`](Self::insert_run) for a run taken from a slot being cascaded: into level 0
-  /// its entries go to the end of the slot's array, in order (a cascade into level 0 happens
-  /// only at the start of a 64-tick block, before any timer is armed into that block's slots,
-  /// so the array's timers come before the slot list's).
+  /// its entries go to the end of the slot's array instead, in order (a cascade into level 0
+  /// happens only at the start of a 64-tick block, before any timer is armed into that block's
+  /// slots, so the array's timers come before the slot list's).
   #[inline]
   fn cascade_run(&mut self, run: List, when: u64) {
-    if when <= self.elapsed || level_for(self.elapsed, when) > 0 {
-      self.insert_run(run, when);
+    self.place_run(run, when, true);
+  }
+
+  /// Places `run` (see [`insert_run`](Self::insert_run)); into level 0, in the slot's array
+  /// if `cascaded`, else in its list. Always inlined, so that each caller gets the branch it
+  /// takes and an arm's path stays what it was before the arrays.
+  #[inline(always)]
+  fn place_run(&mut self, run: List, when: u64, cascaded: bool) {
+    let entries = self.entries.entries_mut();
+    if when <= self.elapsed {
+      self.due.append(entries, run);
       return;
     }
-    let entries = self.entries.entries_mut();
-    let slot = slot_for(when, 0);
+    let level = level_for(self.elapsed, when);
+    debug_assert!(level < LEVELS);
+    self.occupied_levels |= 1 << level;
+    let slot = slot_for(when, level);
+    if level > 0 || !cascaded {
+      self.levels[level].append(slot, entries, run);
+      return;
+    }
     let mut index = run.head;
     loop {
       let next = entries[index as usize].next;
@@ -505,10 +504,10 @@ impl Wheel {
       }
       index = next;
     }
-    self.occupied_levels |= 1;
   }
 
-  /// Unlinks linked entry `index` from the list its (`elapsed`, `when`) place it in.
+  /// Unlinks linked entry `index` from the list (or level-0 array) its (`elapsed`, `when`)
+  /// place it in.
   #[inline]
   fn unlink(&mut self, index: u32) {
     let entries = self.entries.entries_mut();
@@ -521,11 +520,17 @@ impl Wheel {
         return;
       }
       let level = level_for(self.elapsed, when);
-      let lvl = &mut self.levels[level];
-      lvl.unlink(slot_for(when, level), entries, index);
-      if lvl.is_empty() && (level > 0 || self.level0.is_empty()) {
-        self.occupied_levels &= !(1 << level);
-      }
+      self.levels[level].unlink(slot_for(when, level), entries, index);
+      self.update_level_bit(level);
+    }
+  }
+
+  /// Clears `level`'s bit in the non-empty-levels bitmap if the level holds no timer (at level
+  /// 0: in neither its lists nor its arrays).
+  #[inline]
+  fn update_level_bit(&mut self, level: usize) {
+    if self.levels[level].is_empty() && (level > 0 || self.level0.is_empty()) {
+      self.occupied_levels &= !(1 << level);
     }
   }
 
@@ -537,12 +542,11 @@ impl Wheel {
     self
       .level0
       .remove(slot_for(when, 0), self.entries.entries_mut(), index);
-    if self.level0.is_empty() && self.levels[0].is_empty() {
-      self.occupied_levels &= !1;
-    }
+    self.update_level_bit(0);
   }
 
-  /// Checks every invariant of the structure by walking all lists: O(slots + armed timers).
+  /// Checks every invariant of the structure by walking all lists and level-0 arrays:
+  /// O(slots + armed timers + level-0 positions).
   /// For tests; returns a description of the first violation found.
   #[doc(hidden)]
   pub fn check_invariants(&self) -> Result<(), String> {
