@@ -3,21 +3,9 @@
 // consumed, never lose one, and leave the engine holding exactly the active timers.
 
 import { expect, test } from 'vitest'
-import {
-  CMD_ARM_AFTER,
-  CMD_BASE,
-  CMD_BYTES,
-  CMD_CANCEL,
-  CMD_KIND_BITS,
-  CMD_KIND_MASK,
-  CTRL_BYTES,
-  CTRL_HEAD,
-  CTRL_TAIL,
-  GEN_MASK,
-  RING_CAPACITY,
-} from '../src/constants.ts'
+import { K } from '../src/constants.ts'
 import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
-import { BATCH_MAX } from '../src/engine/ring.ts'
+import { Ring } from '../src/engine/ring.ts'
 import type { Engine } from '../src/engine/types.ts'
 import { Scheduler, type Schedulable } from '../src/scheduler.ts'
 import { until } from './helpers.ts'
@@ -34,39 +22,39 @@ class LazyEngine implements Engine {
   private rand: () => number
 
   constructor(rand: () => number) {
-    const memory = new ArrayBuffer(CTRL_BYTES + RING_CAPACITY * CMD_BYTES)
+    const memory = new ArrayBuffer(K.CTRL_BYTES + K.RING_CAPACITY * K.CMD_BYTES)
     this.i32 = new Int32Array(memory)
     this.f64 = new Float64Array(memory)
     this.rand = rand
   }
 
   private check(): void {
-    const used = (Atomics.load(this.i32, CTRL_TAIL) - Atomics.load(this.i32, CTRL_HEAD)) | 0
-    if (used < 0 || used > RING_CAPACITY) this.errors.push(`published ${used} commands ahead of the consumer`)
+    const used = (Atomics.load(this.i32, K.CTRL_TAIL) - Atomics.load(this.i32, K.CTRL_HEAD)) | 0
+    if (used < 0 || used > K.RING_CAPACITY) this.errors.push(`published ${used} commands ahead of the consumer`)
   }
 
   /** Applies up to `max` published commands. */
   consume(max = Infinity): void {
     this.check()
-    const tail = Atomics.load(this.i32, CTRL_TAIL)
-    let head = Atomics.load(this.i32, CTRL_HEAD)
+    const tail = Atomics.load(this.i32, K.CTRL_TAIL)
+    let head = Atomics.load(this.i32, K.CTRL_HEAD)
     let base = Number.NaN
     for (let n = 0; head !== tail && n < max; n++) {
-      const w = CTRL_BYTES / 4 + (head & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
+      const w = K.CTRL_BYTES / 4 + (head & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
       const word0 = this.i32[w]!
       const index = this.i32[w + 1]!
       const value = this.f64[(w >> 1) + 1]!
-      const gen = (word0 >>> CMD_KIND_BITS) & GEN_MASK
-      switch (word0 & CMD_KIND_MASK) {
-        case CMD_BASE:
+      const gen = (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK
+      switch (word0 & K.CMD_KIND_MASK) {
+        case K.CMD_BASE:
           base = value
           if (!(value > 0)) this.errors.push(`BASE without a time: ${value}`)
           break
-        case CMD_ARM_AFTER:
+        case K.CMD_ARM_AFTER:
           if (!(value >= 0)) this.errors.push(`bad delay ${value}`)
           this.armed.set(index, gen)
           break
-        case CMD_CANCEL:
+        case K.CMD_CANCEL:
           // As in both engines, a CANCEL of another generation than the armed one does nothing:
           // the scheduler sends one when a timer armed and stopped in the same turn turns its
           // ARM into a CANCEL of the slot's previous arming, which may be gone already.
@@ -79,7 +67,7 @@ class LazyEngine implements Engine {
       head = (head + 1) | 0
     }
     void base
-    Atomics.store(this.i32, CTRL_HEAD, head)
+    Atomics.store(this.i32, K.CTRL_HEAD, head)
   }
 
   /** Where the last published batch ended. */
@@ -88,21 +76,21 @@ class LazyEngine implements Engine {
   published(earliest: number): void {
     // `earliest` must be a lower bound of every deadline the batch arms (the native engine
     // wakes its thread on it): check it against the batch's BASE and ARM commands.
-    const tail = Atomics.load(this.i32, CTRL_TAIL)
+    const tail = Atomics.load(this.i32, K.CTRL_TAIL)
     let base = Number.NaN
     let min = Infinity
     for (let seq = this.seenTail; seq !== tail; seq = (seq + 1) | 0) {
-      const w = CTRL_BYTES / 4 + (seq & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
-      const kind = this.i32[w]! & CMD_KIND_MASK
-      if (kind === CMD_BASE) base = this.f64[(w >> 1) + 1]!
-      else if (kind === CMD_ARM_AFTER) min = Math.min(min, base + this.f64[(w >> 1) + 1]!)
+      const w = K.CTRL_BYTES / 4 + (seq & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
+      const kind = this.i32[w]! & K.CMD_KIND_MASK
+      if (kind === K.CMD_BASE) base = this.f64[(w >> 1) + 1]!
+      else if (kind === K.CMD_ARM_AFTER) min = Math.min(min, base + this.f64[(w >> 1) + 1]!)
     }
     this.seenTail = tail
     if (!(earliest <= min)) this.errors.push(`a batch arming at ${min} was published with earliest ${earliest}`)
     // A busy wheel thread: sometimes nothing, sometimes part, sometimes everything.
     if (this.idle) return
     const r = this.rand()
-    this.consume(r < 0.3 ? 0 : r < 0.6 ? Math.floor(this.rand() * RING_CAPACITY) : Infinity)
+    this.consume(r < 0.3 ? 0 : r < 0.6 ? Math.floor(this.rand() * K.RING_CAPACITY) : Infinity)
   }
 
   makeRoom(): void {
@@ -224,9 +212,9 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   const kinds = (from: number, to: number): string[] => {
     const out: string[] = []
     for (let seq = from; seq < to; seq++) {
-      const w = CTRL_BYTES / 4 + (seq & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
+      const w = K.CTRL_BYTES / 4 + (seq & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
       const word0 = engine().i32[w]!
-      out.push(`${['?', 'BASE', 'ARM', 'CANCEL'][word0 & CMD_KIND_MASK]} ${engine().i32[w + 1]}/${(word0 >>> CMD_KIND_BITS) & GEN_MASK}`)
+      out.push(`${['?', 'BASE', 'ARM', 'CANCEL'][word0 & K.CMD_KIND_MASK]} ${engine().i32[w + 1]}/${(word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK}`)
     }
     return out
   }
@@ -258,7 +246,7 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
   expect(s.stop(c2)).toBe(true)
   s.arm(c3, 1)
   await Promise.resolve()
-  const tail = Atomics.load(engine().i32, CTRL_TAIL)
+  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
   expect(tail).toBe(3 + 1 + 2 + 2)
   // Slot 0 (the last freed) took generations 3..102 for the 100 timers, then 103 for c1;
   // slot 1 (freed by b) took generation 2 for c2, then 3 for c3.
@@ -292,7 +280,7 @@ test('every ARM of an open batch is found in place, at every offset the batch ha
   // went with that batch) needs a CANCEL of its own.
   const { s, engine } = lazyScheduler()
   // Enough batches for their keys to come round again.
-  const n = 6 * BATCH_MAX + 7
+  const n = 6 * Ring.BATCH_MAX + 7
   let previous: Schedulable | undefined
   for (let i = 0; i < n; i++) {
     const t: Schedulable = { _k: 0, _f: () => {} }
@@ -301,13 +289,13 @@ test('every ARM of an open batch is found in place, at every offset the batch ha
     previous = t
   }
   await Promise.resolve()
-  const tail = Atomics.load(engine().i32, CTRL_TAIL)
+  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
   const counts = { base: 0, arm: 0, cancel: 0 }
   for (let seq = 0; seq < tail; seq++) {
-    const kind = engine().i32[CTRL_BYTES / 4 + seq * (CMD_BYTES / 4)]! & CMD_KIND_MASK
-    if (kind === CMD_BASE) counts.base++
-    else if (kind === CMD_ARM_AFTER) counts.arm++
-    else if (kind === CMD_CANCEL) counts.cancel++
+    const kind = engine().i32[K.CTRL_BYTES / 4 + seq * (K.CMD_BYTES / 4)]! & K.CMD_KIND_MASK
+    if (kind === K.CMD_BASE) counts.base++
+    else if (kind === K.CMD_ARM_AFTER) counts.arm++
+    else if (kind === K.CMD_CANCEL) counts.cancel++
   }
   // Seven batches; the ARMs of the stopped timers became CANCELs in place, so every CANCEL but
   // the six at batch boundaries stands where an ARM was written.
@@ -327,14 +315,14 @@ test('a timer whose ARM went with a batch four batches back (the same key) gets 
   // Exactly four more batches open: the fifth batch has x's batch key again, and its offset 1
   // holds another timer's ARM.
   const others: Schedulable[] = []
-  for (let i = 0; i < 4 * BATCH_MAX - 1; i++) others.push(t())
+  for (let i = 0; i < 4 * Ring.BATCH_MAX - 1; i++) others.push(t())
   for (const o of others) s.arm(o, 1e9)
-  const before = Atomics.load(engine().i32, CTRL_TAIL)
+  const before = Atomics.load(engine().i32, K.CTRL_TAIL)
   expect(s.stop(x)).toBe(true)
   await Promise.resolve()
-  const tail = Atomics.load(engine().i32, CTRL_TAIL)
-  const w = CTRL_BYTES / 4 + ((tail - 1) & (RING_CAPACITY - 1)) * (CMD_BYTES / 4)
-  expect(engine().i32[w]! & CMD_KIND_MASK).toBe(CMD_CANCEL)
+  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
+  const w = K.CTRL_BYTES / 4 + ((tail - 1) & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
+  expect(engine().i32[w]! & K.CMD_KIND_MASK).toBe(K.CMD_CANCEL)
   expect(engine().i32[w + 1]).toBe(x._k >> 1)
   expect(tail).toBeGreaterThan(before)
   engine().consume()

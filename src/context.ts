@@ -46,7 +46,7 @@
  */
 
 import type { context as ContextApi } from '../index'
-import { MAX_DURATION_MS } from './constants'
+import { K } from './constants'
 import { checkFunction, describe, toDelay } from './errors'
 import type { Schedulable, Scheduler } from './scheduler'
 import { types } from 'node:util'
@@ -501,14 +501,14 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     const p = asCtx(parent, where, 'parent')
     const dl = toDeadline(d, where)
     const left = dl - wallNow()
-    return timerCtx(p, dl, undefined, left < MAX_DURATION_MS ? left : MAX_DURATION_MS, why)
+    return timerCtx(p, dl, undefined, left < K.MAX_DURATION_MS ? left : K.MAX_DURATION_MS, why)
   }
 
   function withTimeoutCause(parent: Context, ms: number, why: unknown, where = 'context.withTimeoutCause'): [Context, CancelFunc] {
     const p = asCtx(parent, where, 'parent')
     const delay = toDelay(ms, where)
     // Signed, saturated as Go's Duration: a negative timeout puts the deadline in the past.
-    const span = delay > 0 ? delay : ms < -MAX_DURATION_MS ? -MAX_DURATION_MS : ms < 0 ? ms : 0
+    const span = delay > 0 ? delay : ms < -K.MAX_DURATION_MS ? -K.MAX_DURATION_MS : ms < 0 ? ms : 0
     return timerCtx(p, wallNow() + span, now() + span, delay, why)
   }
 

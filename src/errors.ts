@@ -1,6 +1,6 @@
 /** Argument checks shared by the public API: each throws at the call that received bad input. */
 
-import { MAX_DURATION_MS } from './constants'
+import { K } from './constants'
 
 /** A short description of a value for error messages: its type, and the value if primitive. */
 export function describe(value: unknown): string {
@@ -27,13 +27,19 @@ export function describe(value: unknown): string {
  * Checks a duration in milliseconds and clamps it for the engine: a TypeError for anything but
  * a number and for NaN; zero for negative values and -0; MAX_DURATION_MS (Go's largest
  * Duration, about 292 years) for longer ones, Infinity included.
+ *
+ * On every arm and reset, so it is kept small for V8 to inline into callers' loops (see
+ * `constants.ts`): the error is built by {@link badDuration}.
  */
 export function toDelay(d: unknown, where: string): number {
-  if (typeof d !== 'number') {
-    throw new TypeError(`${where}: the duration must be a number of milliseconds, got ${describe(d)}`)
-  }
-  if (d !== d) throw new TypeError(`${where}: the duration must be a number of milliseconds, got NaN`)
-  return d > 0 ? (d < MAX_DURATION_MS ? d : MAX_DURATION_MS) : 0
+  if (typeof d !== 'number' || d !== d) throw badDuration(d, where)
+  return d > 0 ? (d < K.MAX_DURATION_MS ? d : K.MAX_DURATION_MS) : 0
+}
+
+/** The TypeError of {@link toDelay} for `d`, which is not a number or is NaN. */
+function badDuration(d: unknown, where: string): TypeError {
+  const got = typeof d === 'number' ? 'NaN' : describe(d)
+  return new TypeError(`${where}: the duration must be a number of milliseconds, got ${got}`)
 }
 
 /**
@@ -46,7 +52,12 @@ export function toPeriod(d: unknown, where: string): number {
   return period
 }
 
-/** Checks that `f` is a function. */
+/** Checks that `f` is a function (kept small to be inlined, as {@link toDelay} is). */
 export function checkFunction(f: unknown, where: string): asserts f is () => void {
-  if (typeof f !== 'function') throw new TypeError(`${where}: the callback must be a function, got ${describe(f)}`)
+  if (typeof f !== 'function') throw notAFunction(f, where)
+}
+
+/** The TypeError of {@link checkFunction} for `f`, which is not a function. */
+function notAFunction(f: unknown, where: string): TypeError {
+  return new TypeError(`${where}: the callback must be a function, got ${describe(f)}`)
 }

@@ -49,21 +49,8 @@
  * turn that armed or stopped something. Delivery: O(1) per expired timer plus the callback.
  */
 
-import {
-  CMD_ARM_AFTER,
-  CMD_BASE,
-  CMD_CANCEL,
-  CMD_KIND_BITS,
-  CMD_KIND_MASK,
-  CTRL_HEAD,
-  CTRL_TAIL,
-  GEN_BITS,
-  GEN_MASK,
-  MAX_INDEX,
-  RING_CAPACITY,
-  TICKS_PER_MS,
-} from './constants'
-import { BATCH_MAX, CMD_F64, CMD_I32, KEY_MASK, RING_F64, RING_I32, RING_MASK } from './engine/ring'
+import { K } from './constants'
+import { Ring } from './engine/ring'
 import type { Engine, EngineFactory, EngineStats } from './engine/types'
 
 /**
@@ -75,19 +62,22 @@ export interface Schedulable {
   _f: () => void
 }
 
-/** Bit of `Schedulable._k` set when the timer does not keep the process alive. */
-export const UNREF = 1
-
-/** Longest a batch of callbacks runs before yielding to the event loop, in ms. */
-export const SLICE_MS = 8
-
-/**
- * Slots kept free below the limit: a command checks the limit once, then `room` may write a
- * batch's BASE before the command itself, so it can pass the limit by one and must still fit.
- */
-const RESERVE = 2
-const NO_SLOT = -1
-const INITIAL_SLOTS = 1024
+/** The scheduler's constants: a `const enum`, so each use compiles to its value (`constants.ts`). */
+export const enum S {
+  /** Bit of `Schedulable._k` set when the timer does not keep the process alive. */
+  UNREF = 1,
+  /** Longest a batch of callbacks runs before yielding to the event loop, in ms. */
+  SLICE_MS = 8,
+  /**
+   * Slots kept free below the limit: a command checks the limit once, then `room` may write a
+   * batch's BASE before the command itself, so it can pass the limit by one and must still fit.
+   */
+  RESERVE = 2,
+  /** `freeHead` when no slot is free. */
+  NO_SLOT = -1,
+  /** Slots of the first `gens` table; it doubles when full. */
+  INITIAL_SLOTS = 1024,
+}
 
 const resolved = Promise.resolve()
 
@@ -111,16 +101,17 @@ export class Scheduler {
 
   /** Active timer at each slot, or the next free slot (a number) for a free one. */
   private readonly timers: (Schedulable | number)[] = []
-  private freeHead = NO_SLOT
+  private freeHead: number = S.NO_SLOT
   /**
    * Per slot, one word: the generation of its current arming in the low GEN_BITS bits, and
    * above them (KEY_BITS) the position key of that arming's ARM command: its batch's key plus
    * its offset from the batch's BASE. Meaningful only while that batch is open and the command
-   * still reads ARM(slot, generation): `stop` then rewrites it in place, or takes it back,
-   * instead of writing a CANCEL (see {@link Scheduler.cancelInBatch}). One array, not two, so
-   * stop and reset touch one cache line less per timer and a slot costs 4 bytes less.
+   * still reads ARM(slot, generation): `stop` then rewrites it in place instead of writing a
+   * CANCEL (see {@link Scheduler.cancelInBatch}; when it is the last command, `stop` takes it
+   * back: see `freshTail`). One array, not two, so stop and reset touch one cache line less
+   * per timer and a slot costs 4 bytes less.
    */
-  private gens = new Int32Array(INITIAL_SLOTS)
+  private gens = new Int32Array(S.INITIAL_SLOTS)
   /** Active timers that keep the process alive. */
   private refCount = 0
   private engineRef = false
@@ -138,18 +129,22 @@ export class Scheduler {
   /**
    * Key of the open batch: successive batches take 0, BATCH_MAX, 2 * BATCH_MAX, ... modulo
    * 2^KEY_BITS, so a key plus an offset in the batch (< BATCH_MAX) fits KEY_BITS and tells the
-   * last few batches apart.
+   * last few batches apart (both are members of `Ring`).
    */
   private batchKey = 0
   /**
-   * `tail` right after the last ARM that `arm` wrote for a slot that was free. While it equals
-   * `tail`, the last command in the ring is that ARM, and the engine holds no arming of its
-   * slot that a command before it does not already cancel (a slot is freed only by a stop,
-   * which sends its CANCEL, or by a delivery, after the engine dropped the arming). So `stop`
-   * may take that ARM back instead of rewriting it (see {@link Scheduler.cancelInBatch}).
-   * `open` sets it to the batch's start, which `tail` is past for the whole batch.
+   * `tail` right after the last ARM that `arm` wrote, for slot `freshIndex`, which was free.
+   * While a batch is open and it equals `tail`, the last command in the ring is that ARM, of
+   * the slot's current arming (any later arming or stop would have written a command after
+   * it), and the engine holds no arming of the slot that a command before it does not already
+   * cancel (a slot is freed only by a stop, which sends its CANCEL or takes its ARM back, or by
+   * a delivery, after the engine dropped the arming). So `stop` of that slot takes the ARM
+   * back: `tail` steps back over it and the engine never hears of the timer. `open` sets it to
+   * the batch's start, which `tail` is past for the whole batch.
    */
   private freshTail = 0
+  /** The slot of the ARM that `freshTail` follows. */
+  private freshIndex = -1
   /** Smallest delay armed in the open batch. */
   private batchMinDelay = Infinity
   private flushScheduled = false
@@ -199,52 +194,63 @@ export class Scheduler {
   /** Arms an inactive timer to run `delay` ms from now (`delay` already validated and clamped). */
   arm(t: Schedulable, delay: number): void {
     let index = this.freeHead
-    if (index === NO_SLOT) {
-      index = this.timers.length
-      if (index > MAX_INDEX) throw new RangeError(`afterfunc: more than ${MAX_INDEX + 1} pending timers`)
-      if (index === this.gens.length) this.growGens()
-      this.timers.push(t)
+    if (index === S.NO_SLOT) {
+      index = this.newSlot(t)
     } else {
       this.freeHead = this.timers[index] as number
       this.timers[index] = t
     }
-    const k = (index << 1) | (t._k & UNREF)
+    const k = (index << 1) | (t._k & S.UNREF)
     t._k = k
-    if ((k & UNREF) === 0 && this.refCount++ === 0) this.markRefDirty()
+    if ((k & S.UNREF) === 0 && this.refCount++ === 0) this.markRefDirty()
     this.armSlot(index, delay)
     this.freshTail = this.tail
+    this.freshIndex = index
   }
 
   /** Stops `t`; true iff it was active (so this call prevented the run). */
   stop(t: Schedulable): boolean {
     const k = t._k
     const index = k >> 1
-    if (this.timers[index] !== t) return false
-    this.timers[index] = this.freeHead
+    const timers = this.timers
+    if (timers[index] !== t) return false
+    timers[index] = this.freeHead
     this.freeHead = index
-    if ((k & UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
-    const word = this.gens[index]!
-    if (!this.cancelInBatch(index, word)) {
-      if (((this.limit - this.tail) | 0) <= 0) this.room()
-      this.put(CMD_CANCEL | ((word & GEN_MASK) << CMD_KIND_BITS), index)
+    if ((k & S.UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
+    if (this.batchOpen && this.tail === this.freshTail && index === this.freshIndex) {
+      // Armed in this turn and nothing written since (`afterFunc(d, f).stop()`): take it back.
+      this.tail = (this.tail - 1) | 0
+    } else {
+      const word = this.gens[index]!
+      if (!this.cancelInBatch(index, word)) this.putCancel(index, word)
     }
     return true
   }
 
   /**
+   * Writes a CANCEL of the current arming of slot `index` (`word` is its slot word). Neither
+   * this nor `cancelInBatch` is reached when `stop` takes an ARM back, so a loop that arms and
+   * stops in one turn inlines neither: `stop` and `arm` then fit V8's inlining budget for one
+   * loop (see `constants.ts`).
+   */
+  private putCancel(index: number, word: number): void {
+    if (((this.limit - this.tail) | 0) <= 0) this.room()
+    this.put(K.CMD_CANCEL | ((word & K.GEN_MASK) << K.CMD_KIND_BITS), index)
+  }
+
+  /**
    * Cancels the current arming `gen` of slot `index` (`word` is its slot word) without a new
    * command when its ARM command is still in the open batch (armed and stopped in the same
-   * turn): the engine has not seen that ARM. When it is the last command and armed a slot that
-   * was free (`freshTail`), it is taken back: `tail` steps back over it and the engine never
-   * hears of the timer. Otherwise it becomes a CANCEL of the slot's previous arming, `gen - 1`,
-   * which the engine may still hold (a timer reset, then stopped, in this turn) or not (then
-   * the CANCEL finds a different generation and does nothing, in both engines). Every arming
-   * takes a new generation, so the slot's previous arming in the engine, if any, is `gen - 1`.
-   * Nothing else moves: the ring order of every other command is kept. Returns false, changing
+   * turn, but not the last command of a fresh slot, which `stop` takes back): the engine has
+   * not seen that ARM. It becomes a CANCEL of the slot's previous arming, `gen - 1`, which the
+   * engine may still hold (a timer reset, then stopped, in this turn) or not (then the CANCEL
+   * finds a different generation and does nothing, in both engines). Every arming takes a new
+   * generation, so the slot's previous arming in the engine, if any, is `gen - 1`. Nothing
+   * else moves: the ring order of every other command is kept. Returns false, changing
    * nothing, when the ARM is not in the open batch.
    *
    * The key in `word` minus the open batch's key is the ARM's offset in the open batch if it
-   * is there. It is at least BATCH_MAX, more than the batch holds, when the ARM went with one
+   * is there. It is at least Ring.BATCH_MAX, more than the batch holds, when the ARM went with one
    * of the three batches before (so a timer armed in an earlier turn is mostly turned away by
    * this one comparison, whose outcome is predictable), and any offset when it went with one
    * published earlier still, or the key comes from the ring of an engine swapped out. So the
@@ -252,18 +258,14 @@ export class Scheduler {
    * generation of a slot is only ever written once.
    */
   private cancelInBatch(index: number, word: number): boolean {
-    const offset = ((word >>> GEN_BITS) - this.batchKey) & KEY_MASK
+    const offset = ((word >>> K.GEN_BITS) - this.batchKey) & Ring.KEY_MASK
     if (!this.batchOpen || offset >= ((this.tail - this.batchStart) | 0)) return false
     const seq = (this.batchStart + offset) | 0
-    const gen = word & GEN_MASK
-    const w = RING_I32 + (seq & RING_MASK) * CMD_I32
+    const gen = word & K.GEN_MASK
+    const w = Ring.I32 + (seq & Ring.MASK) * Ring.CMD_I32
     const i32 = this.i32
-    if (i32[w] !== (CMD_ARM_AFTER | (gen << CMD_KIND_BITS)) || i32[w + 1] !== index) return false
-    if (this.tail === this.freshTail && ((seq + 1) | 0) === this.tail) {
-      this.tail = seq
-      return true
-    }
-    i32[w] = CMD_CANCEL | (((gen - 1) & GEN_MASK) << CMD_KIND_BITS)
+    if (i32[w] !== (K.CMD_ARM_AFTER | (gen << K.CMD_KIND_BITS)) || i32[w + 1] !== index) return false
+    i32[w] = K.CMD_CANCEL | (((gen - 1) & K.GEN_MASK) << K.CMD_KIND_BITS)
     return true
   }
 
@@ -281,16 +283,16 @@ export class Scheduler {
   /** Makes `t` keep the process alive while it is active (the default). */
   ref(t: Schedulable): void {
     const k = t._k
-    if ((k & UNREF) === 0) return
-    t._k = k & ~UNREF
+    if ((k & S.UNREF) === 0) return
+    t._k = k & ~S.UNREF
     if (this.timers[k >> 1] === t && this.refCount++ === 0) this.markRefDirty()
   }
 
   /** Lets the process exit while `t` is active. */
   unref(t: Schedulable): void {
     const k = t._k
-    if ((k & UNREF) !== 0) return
-    t._k = k | UNREF
+    if ((k & S.UNREF) !== 0) return
+    t._k = k | S.UNREF
     if (this.timers[k >> 1] === t && --this.refCount === 0) this.markRefDirty()
   }
 
@@ -300,21 +302,30 @@ export class Scheduler {
   }
 
   private armSlot(index: number, delay: number): void {
+    const gens = this.gens
     // The carry of the increment, if any, goes to the key bits, which the mask drops.
-    const gen = (this.gens[index]! + 1) & GEN_MASK
+    const gen = (gens[index]! + 1) & K.GEN_MASK
     // `room` first: it may publish the open batch to make room, and this ARM then opens the
     // next batch, whose `earliest` must count it (counted before, it went to the batch
     // published without it, and the native wheel thread was not woken for it). The new
     // generation goes in before, so that batch's `minLiveDelay` sees an earlier ARM of this
     // slot there as superseded.
     if (((this.limit - this.tail) | 0) <= 0) {
-      this.gens[index] = gen
+      gens[index] = gen
       this.room()
     }
     if (delay < this.batchMinDelay) this.batchMinDelay = delay
-    this.gens[index] = gen | ((this.batchKey + ((this.tail - this.batchStart) | 0)) << GEN_BITS)
-    const slot = this.put(CMD_ARM_AFTER | (gen << CMD_KIND_BITS), index)
-    this.f64[RING_F64 + slot * CMD_F64 + 1] = delay
+    const tail = this.tail
+    gens[index] = gen | ((this.batchKey + ((tail - this.batchStart) | 0)) << K.GEN_BITS)
+    // The command, written as `put` writes one: not a call to it, so that this path, the one
+    // every arm and reset takes, fits V8's inlining budget (see `constants.ts`).
+    const slot = tail & Ring.MASK
+    const w = Ring.I32 + slot * Ring.CMD_I32
+    const i32 = this.i32
+    i32[w] = K.CMD_ARM_AFTER | (gen << K.CMD_KIND_BITS)
+    i32[w + 1] = index
+    this.f64[Ring.F64 + slot * Ring.CMD_F64 + 1] = delay
+    this.tail = (tail + 1) | 0
   }
 
   /**
@@ -322,8 +333,8 @@ export class Scheduler {
    * to write) and returns its ring slot. The caller has made room (`limit`).
    */
   private put(word0: number, index: number): number {
-    const slot = this.tail & RING_MASK
-    const w = RING_I32 + slot * CMD_I32
+    const slot = this.tail & Ring.MASK
+    const w = Ring.I32 + slot * Ring.CMD_I32
     this.i32[w] = word0
     this.i32[w + 1] = index
     this.tail = (this.tail + 1) | 0
@@ -334,27 +345,27 @@ export class Scheduler {
   private open(): void {
     this.batchOpen = true
     this.batchStart = this.tail
-    this.batchKey = (this.batchKey + BATCH_MAX) & KEY_MASK
+    this.batchKey = (this.batchKey + Ring.BATCH_MAX) & Ring.KEY_MASK
     this.freshTail = this.batchStart
-    this.put(CMD_BASE, 0) // its time is written by `flush`
+    this.put(K.CMD_BASE, 0) // its time is written by `flush`
     this.scheduleFlush()
   }
 
   /**
    * Slow path of writing a command, run when `tail` reaches `limit`: creates the engine on
-   * first use, publishes a batch that reached BATCH_MAX, when the ring has no room beyond
+   * first use, publishes a batch that reached Ring.BATCH_MAX, when the ring has no room beyond
    * RESERVE publishes everything and has the engine apply it now, and opens a batch if none
    * is open. Afterwards a batch is open and one command may be written (`limit` may equal
    * `tail` then, when the ring is down to RESERVE: the next command comes back here).
    */
   private room(): void {
     const engine = this.ensureEngine()
-    if (this.batchOpen && ((this.tail - this.batchStart) | 0) >= BATCH_MAX) this.flush()
-    this.head = Atomics.load(this.i32, CTRL_HEAD)
+    if (this.batchOpen && ((this.tail - this.batchStart) | 0) >= Ring.BATCH_MAX) this.flush()
+    this.head = Atomics.load(this.i32, K.CTRL_HEAD)
     if (this.free() <= 0) {
       this.flush()
       engine.makeRoom()
-      this.head = Atomics.load(this.i32, CTRL_HEAD)
+      this.head = Atomics.load(this.i32, K.CTRL_HEAD)
     }
     if (!this.batchOpen) this.open()
     this.updateLimit()
@@ -410,15 +421,15 @@ export class Scheduler {
     this.i32 = to.i32
     this.f64 = to.f64
     this.now = toNow
-    this.tail = Atomics.load(this.i32, CTRL_TAIL)
-    this.head = Atomics.load(this.i32, CTRL_HEAD)
+    this.tail = Atomics.load(this.i32, K.CTRL_TAIL)
+    this.head = Atomics.load(this.i32, K.CTRL_HEAD)
     this.updateLimit()
     for (let k = 0; k < taken.length; k += 3) {
       const index = taken[k]!
       // Skip what was stopped or re-armed while its command was in flight; re-arming with a
       // new generation drops any expiry of the old arming still on its way.
-      if ((this.gens[index]! & GEN_MASK) !== taken[k + 1] || typeof this.timers[index] !== 'object') continue
-      this.armSlot(index, Math.max(0, taken[k + 2]! / TICKS_PER_MS - fromNow))
+      if ((this.gens[index]! & K.GEN_MASK) !== taken[k + 1] || typeof this.timers[index] !== 'object') continue
+      this.armSlot(index, Math.max(0, taken[k + 2]! / K.TICKS_PER_MS - fromNow))
     }
     this.refDirty = true
     this.flush()
@@ -429,7 +440,7 @@ export class Scheduler {
    * overshoot past the limit.
    */
   private free(): number {
-    return RING_CAPACITY - RESERVE - ((this.tail - this.head) | 0)
+    return K.RING_CAPACITY - S.RESERVE - ((this.tail - this.head) | 0)
   }
 
   /** Sets `limit`: `tail` while no batch is open (the next command opens one in `room`). */
@@ -438,7 +449,7 @@ export class Scheduler {
       this.limit = this.tail
       return
     }
-    const batchLeft = BATCH_MAX - ((this.tail - this.batchStart) | 0)
+    const batchLeft = Ring.BATCH_MAX - ((this.tail - this.batchStart) | 0)
     this.limit = (this.tail + Math.min(this.free(), batchLeft)) | 0
   }
 
@@ -453,9 +464,9 @@ export class Scheduler {
     if (engine === undefined) return
     if (this.batchOpen) {
       const base = this.now()
-      this.f64[RING_F64 + (this.batchStart & RING_MASK) * CMD_F64 + 1] = base
+      this.f64[Ring.F64 + (this.batchStart & Ring.MASK) * Ring.CMD_F64 + 1] = base
       this.batchOpen = false
-      Atomics.store(this.i32, CTRL_TAIL, this.tail)
+      Atomics.store(this.i32, K.CTRL_TAIL, this.tail)
       const earliest = base + this.batchMinDelay
       this.batchMinDelay = Infinity
       this.updateLimit()
@@ -483,13 +494,14 @@ export class Scheduler {
     const i32 = this.i32
     const f64 = this.f64
     for (let seq = from; seq !== to; seq = (seq + 1) | 0) {
-      const slot = seq & RING_MASK
-      const w = RING_I32 + slot * CMD_I32
+      const slot = seq & Ring.MASK
+      const w = Ring.I32 + slot * Ring.CMD_I32
       const word0 = i32[w]!
-      if ((word0 & CMD_KIND_MASK) !== CMD_ARM_AFTER) continue
+      if ((word0 & K.CMD_KIND_MASK) !== K.CMD_ARM_AFTER) continue
       const index = i32[w + 1]!
-      if ((this.gens[index]! & GEN_MASK) !== word0 >>> CMD_KIND_BITS || typeof this.timers[index] !== 'object') continue
-      const delay = f64[RING_F64 + slot * CMD_F64 + 1]!
+      if ((this.gens[index]! & K.GEN_MASK) !== word0 >>> K.CMD_KIND_BITS) continue
+      if (typeof this.timers[index] !== 'object') continue
+      const delay = f64[Ring.F64 + slot * Ring.CMD_F64 + 1]!
       if (delay < min) min = delay
     }
     return min
@@ -506,6 +518,18 @@ export class Scheduler {
       this.flushScheduled = true
       resolved.then(this.flushTask)
     }
+  }
+
+  /**
+   * A new slot at the end of the table, holding `t`: `arm`'s path when no slot is free, out of
+   * line so that `arm` stays small enough for V8 to inline (see `constants.ts`).
+   */
+  private newSlot(t: Schedulable): number {
+    const index = this.timers.length
+    if (index > K.MAX_INDEX) throw new RangeError(`afterfunc: more than ${K.MAX_INDEX + 1} pending timers`)
+    if (index === this.gens.length) this.growGens()
+    this.timers.push(t)
+    return index
   }
 
   private growGens(): void {
@@ -530,22 +554,22 @@ export class Scheduler {
    */
   private run(ids: Uint32Array, from: number, nowTick: number, clock: () => number): void {
     let now = clock()
-    if (nowTick > now * TICKS_PER_MS) {
+    if (nowTick > now * K.TICKS_PER_MS) {
       // The engine's clock ran ahead of ours: never run early; come back when it is time.
-      this.suspend(ids, from, nowTick, clock, nowTick / TICKS_PER_MS - now)
+      this.suspend(ids, from, nowTick, clock, nowTick / K.TICKS_PER_MS - now)
       return
     }
-    const sliceEnd = now + SLICE_MS
+    const sliceEnd = now + S.SLICE_MS
     const timers = this.timers
     for (let k = from; k < ids.length; k += 2) {
       if ((k & 62) === (from & 62)) this.touch(ids, k, Math.min(ids.length, k + 64))
       const index = ids[k]!
-      if ((this.gens[index]! & GEN_MASK) !== ids[k + 1]) continue
+      if ((this.gens[index]! & K.GEN_MASK) !== ids[k + 1]) continue
       const t = timers[index]
       if (typeof t !== 'object') continue
       timers[index] = this.freeHead
       this.freeHead = index
-      if ((t._k & UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
+      if ((t._k & S.UNREF) === 0 && --this.refCount === 0) this.markRefDirty()
       try {
         t._f()
       } catch (err) {

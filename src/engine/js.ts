@@ -14,21 +14,8 @@
  * timers; when more are due, the rest follow in the next turns of the event loop, in order.
  */
 
-import {
-  CMD_ARM_AFTER,
-  CMD_BASE,
-  CMD_BYTES,
-  CMD_CANCEL,
-  CMD_KIND_BITS,
-  CMD_KIND_MASK,
-  CTRL_BYTES,
-  CTRL_HEAD,
-  CTRL_TAIL,
-  GEN_MASK,
-  RING_CAPACITY,
-  TICKS_PER_MS,
-} from '../constants'
-import { CMD_F64, CMD_I32, RING_F64, RING_I32, RING_MASK } from './ring'
+import { K } from '../constants'
+import { Ring } from './ring'
 import type { Deliver, Engine, EngineFactory, EngineStats } from './types'
 import { Wheel } from './wheel'
 
@@ -57,12 +44,12 @@ export class WheelEngine implements Engine {
   private base = 0
 
   constructor(deliver: Deliver, now: () => number) {
-    const memory = new ArrayBuffer(CTRL_BYTES + RING_CAPACITY * CMD_BYTES)
+    const memory = new ArrayBuffer(K.CTRL_BYTES + K.RING_CAPACITY * K.CMD_BYTES)
     this.i32 = new Int32Array(memory)
     this.f64 = new Float64Array(memory)
     this.deliver = deliver
     this.now = now
-    this.wheel = new Wheel(Math.floor(now() * TICKS_PER_MS))
+    this.wheel = new Wheel(Math.floor(now() * K.TICKS_PER_MS))
   }
 
   published(_earliest: number, _exact: () => number): void {
@@ -100,7 +87,7 @@ export class WheelEngine implements Engine {
    * call. `afterPoll` learns whether some were left.
    */
   protected expire(limit = Infinity): void {
-    const nowTick = Math.floor(this.now() * TICKS_PER_MS)
+    const nowTick = Math.floor(this.now() * K.TICKS_PER_MS)
     // Pairs go straight into a typed array that doubles as needed: for big polls this is 2-4x
     // faster than pushing to a plain array and copying it (measured on a storm of 1M timers).
     let out = EMPTY
@@ -131,30 +118,34 @@ export class WheelEngine implements Engine {
     const i32 = this.i32
     const f64 = this.f64
     const wheel = this.wheel
-    const tail = Atomics.load(i32, CTRL_TAIL)
-    let head = Atomics.load(i32, CTRL_HEAD)
+    const tail = Atomics.load(i32, K.CTRL_TAIL)
+    let head = Atomics.load(i32, K.CTRL_HEAD)
     while (head !== tail) {
-      const slot = head & RING_MASK
-      const w = RING_I32 + slot * CMD_I32
+      const slot = head & Ring.MASK
+      const w = Ring.I32 + slot * Ring.CMD_I32
       const word0 = i32[w]!
       const index = i32[w + 1]!
-      const value = f64[RING_F64 + slot * CMD_F64 + 1]!
-      switch (word0 & CMD_KIND_MASK) {
-        case CMD_BASE:
+      const value = f64[Ring.F64 + slot * Ring.CMD_F64 + 1]!
+      switch (word0 & K.CMD_KIND_MASK) {
+        case K.CMD_BASE:
           this.base = value
           break
-        case CMD_ARM_AFTER:
-          wheel.arm(index, (word0 >>> CMD_KIND_BITS) & GEN_MASK, Math.ceil((this.base + value) * TICKS_PER_MS))
+        case K.CMD_ARM_AFTER:
+          wheel.arm(
+            index,
+            (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK,
+            Math.ceil((this.base + value) * K.TICKS_PER_MS),
+          )
           break
-        case CMD_CANCEL:
-          wheel.cancel(index, (word0 >>> CMD_KIND_BITS) & GEN_MASK)
+        case K.CMD_CANCEL:
+          wheel.cancel(index, (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK)
           break
         default:
           throw new Error(`afterfunc: corrupt command ${word0} in the ring`)
       }
       head = (head + 1) | 0
     }
-    Atomics.store(i32, CTRL_HEAD, head)
+    Atomics.store(i32, K.CTRL_HEAD, head)
   }
 }
 
@@ -206,7 +197,7 @@ class JsEngine extends WheelEngine {
     if (this.closed || this.immediate !== undefined) return
     const next = this.wheel.nextExpiration()
     if (next === undefined) return
-    const at = next / TICKS_PER_MS
+    const at = next / K.TICKS_PER_MS
     if (at >= this.timerAt) return
     if (this.timer !== undefined) clearTimeout(this.timer)
     const wait = Math.min(Math.max(0, Math.ceil(at - this.now())), MAX_NODE_DELAY)

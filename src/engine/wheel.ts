@@ -95,7 +95,7 @@
  * power-of-two reciprocal and truncating.
  */
 
-import { GEN_BITS, GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOT_BITS, SLOTS } from '../constants'
+import { K } from '../constants'
 
 /** Ends a list: `next` of a tail, `prev` of a head, the head/tail of an empty list. */
 const NIL = -1
@@ -110,7 +110,7 @@ const IN_ARRAY = -3
 /** Storage slots allocated by a new wheel (grows by doubling). */
 const INITIAL_CAPACITY = 64
 /** The id of the due list; slot lists are `level * SLOTS + slot`, below it. */
-const DUE = LEVELS * SLOTS
+const DUE = K.LEVELS * K.SLOTS
 /** Occupancy words are 32-bit: `list >>> WORD_SHIFT` is a list's word, `list & WORD_MASK` its bit. */
 const WORD_SHIFT = 5
 const WORD_BITS = 1 << WORD_SHIFT
@@ -127,16 +127,16 @@ const E_NEXT = 2
 const E_PREV = 3
 
 /** WIDTH[L] = SLOTS^L, the ticks of one slot at level L (L = 0..=LEVELS; WIDTH[LEVELS] spans the wheel). */
-const WIDTH = new Float64Array(LEVELS + 1)
+const WIDTH = new Float64Array(K.LEVELS + 1)
 /** INV_WIDTH[L] = SLOTS^-L: exact, so `(tick * INV_WIDTH[L]) & (SLOTS - 1)` is the slot at level L. */
-const INV_WIDTH = new Float64Array(LEVELS + 1)
-for (let level = 0; level <= LEVELS; level++) {
-  WIDTH[level] = 2 ** (level * SLOT_BITS)
-  INV_WIDTH[level] = 2 ** (-level * SLOT_BITS)
+const INV_WIDTH = new Float64Array(K.LEVELS + 1)
+for (let level = 0; level <= K.LEVELS; level++) {
+  WIDTH[level] = 2 ** (level * K.SLOT_BITS)
+  INV_WIDTH[level] = 2 ** (-level * K.SLOT_BITS)
 }
 /** LEVEL_OF_MSB[b] = floor(b / SLOT_BITS): the level of a timer whose highest differing bit is b. */
 const LEVEL_OF_MSB = new Uint8Array(2 * WORD_BITS)
-for (let bit = 0; bit < LEVEL_OF_MSB.length; bit++) LEVEL_OF_MSB[bit] = Math.floor(bit / SLOT_BITS)
+for (let bit = 0; bit < LEVEL_OF_MSB.length; bit++) LEVEL_OF_MSB[bit] = Math.floor(bit / K.SLOT_BITS)
 
 /** Count trailing zeros of a non-zero 32-bit word. */
 function ctz32(x: number): number {
@@ -162,8 +162,8 @@ export class Wheel {
    * Level 0's arrays: per slot, the indices a cascade placed there, in order, NIL where one was
    * removed since (see the module doc); `live0[slot]` counts the others.
    */
-  private readonly slots0: number[][] = Array.from({ length: SLOTS }, () => [])
-  private readonly live0 = new Int32Array(SLOTS)
+  private readonly slots0: number[][] = Array.from({ length: K.SLOTS }, () => [])
+  private readonly live0 = new Int32Array(K.SLOTS)
   /**
    * Occupancy: word `list >>> WORD_SHIFT` bit `list & WORD_MASK` is set iff that list is
    * non-empty; level L's 64-bit bitmap is words 2L (slots 0..31) and 2L+1 (slots 32..63). The
@@ -238,17 +238,17 @@ export class Wheel {
    *   emitted last.
    */
   arm(index: number, gen: number, when: number): void {
-    if ((index >>> 0) !== index || index > MAX_INDEX) {
-      throw new RangeError(`timer index must be an integer in 0..=${MAX_INDEX}, got ${index}`)
+    if ((index >>> 0) !== index || index > K.MAX_INDEX) {
+      throw new RangeError(`timer index must be an integer in 0..=${K.MAX_INDEX}, got ${index}`)
     }
     const e = index * E_WORDS
     if (e >= this.entries.length) this.grow(index)
-    when = when <= MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : MAX_TICK
+    when = when <= K.MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : K.MAX_TICK
     const entries = this.entries
     if (entries[e + E_PREV] !== UNLINKED) this.unlink(index)
     else this.count++
     entries[e + E_LO] = when | 0
-    entries[e + E_HI_GEN] = (((when * TWO_POW_NEG_32) | 0) << GEN_BITS) | (gen & GEN_MASK)
+    entries[e + E_HI_GEN] = (((when * TWO_POW_NEG_32) | 0) << K.GEN_BITS) | (gen & K.GEN_MASK)
     const list = this.listOf(when)
     if (list === DUE) {
       const tail = this.tails[DUE]!
@@ -264,7 +264,7 @@ export class Wheel {
    * not a valid index. A repeated call returns false. O(1).
    */
   cancel(index: number, gen: number): boolean {
-    if (!this.isArmed(index) || this.genOf(index) !== (gen & GEN_MASK)) return false
+    if (!this.isArmed(index) || this.genOf(index) !== (gen & K.GEN_MASK)) return false
     this.unlink(index)
     this.count--
     return true
@@ -365,7 +365,7 @@ export class Wheel {
     const order: number[] = []
     const entries = this.entries
     for (let list = 0; list <= DUE; list++) {
-      if (list < SLOTS) this.drain0(list, order) // a level-0 slot's array comes before its list
+      if (list < K.SLOTS) this.drain0(list, order) // a level-0 slot's array comes before its list
       for (let index = this.heads[list]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
     }
     order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
@@ -384,12 +384,12 @@ export class Wheel {
   /** The deadline tick in `index`'s entry (meaningful while it is armed). */
   private whenOf(index: number): number {
     const e = index * E_WORDS
-    return (this.entries[e + E_HI_GEN]! >>> GEN_BITS) * TWO_POW_32 + (this.entries[e + E_LO]! >>> 0)
+    return (this.entries[e + E_HI_GEN]! >>> K.GEN_BITS) * TWO_POW_32 + (this.entries[e + E_LO]! >>> 0)
   }
 
   /** The generation in `index`'s entry (meaningful while it is armed). */
   private genOf(index: number): number {
-    return this.entries[index * E_WORDS + E_HI_GEN]! & GEN_MASK
+    return this.entries[index * E_WORDS + E_HI_GEN]! & K.GEN_MASK
   }
 
   /** Sets `elapsed` and its cached halves. */
@@ -410,9 +410,9 @@ export class Wheel {
     const msb =
       hi !== 0
         ? WORD_BITS + WORD_MASK - Math.clz32(hi)
-        : WORD_MASK - Math.clz32(((when | 0) ^ this.nowLo) | (SLOTS - 1))
+        : WORD_MASK - Math.clz32(((when | 0) ^ this.nowLo) | (K.SLOTS - 1))
     const level = LEVEL_OF_MSB[msb]
-    return level * SLOTS + ((when * INV_WIDTH[level]) & (SLOTS - 1))
+    return level * K.SLOTS + ((when * INV_WIDTH[level]) & (K.SLOTS - 1))
   }
 
   /** Appends `index` (not in any list) at the tail of `list` and marks the list occupied. */
@@ -478,7 +478,7 @@ export class Wheel {
     else entries[prev * E_WORDS + E_NEXT] = next
     if (next === NIL) this.tails[list] = prev
     else entries[next * E_WORDS + E_PREV] = prev
-    if (prev === NIL && next === NIL && (list >= SLOTS || this.live0[list] === 0)) {
+    if (prev === NIL && next === NIL && (list >= K.SLOTS || this.live0[list] === 0)) {
       this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
     }
     entries[e + E_PREV] = UNLINKED
@@ -494,12 +494,12 @@ export class Wheel {
   private nextSlotTick(): number {
     const occupied = this.occupied
     const now = this.now
-    for (let level = 0; level < LEVELS; level++) {
+    for (let level = 0; level < K.LEVELS; level++) {
       const lo = occupied[2 * level]
       const hi = occupied[2 * level + 1]
       if ((lo | hi) === 0) continue
       // First occupied slot at or after the slot `now` is in (by the invariant, strictly after).
-      const current = (now * INV_WIDTH[level]) & (SLOTS - 1)
+      const current = (now * INV_WIDTH[level]) & (K.SLOTS - 1)
       let slot: number
       if (current < WORD_BITS) {
         const masked = lo & (-1 << current)
@@ -511,7 +511,7 @@ export class Wheel {
         if (masked !== 0) slot = WORD_BITS + ctz32(masked)
         else continue // unreachable while the invariant holds
       }
-      this.foundList = level * SLOTS + slot
+      this.foundList = level * K.SLOTS + slot
       return now - (now % WIDTH[level + 1]) + slot * WIDTH[level]
     }
     return -1
@@ -524,7 +524,7 @@ export class Wheel {
    * slots, so the array's timers come before the slot list's).
    */
   private cascadeRun(list: number, first: number, last: number): void {
-    if (list >= SLOTS) {
+    if (list >= K.SLOTS) {
       this.appendRun(list, first, last)
       return
     }
@@ -547,7 +547,7 @@ export class Wheel {
 
   /** Empties slot list `list`, sets elapsed to `tick` (its start) and re-inserts its entries. */
   private cascade(list: number, tick: number): void {
-    if (list < SLOTS) {
+    if (list < K.SLOTS) {
       // Level 0: the slot's array, then its list, join the due list.
       this.setNow(tick)
       this.drain0(list, undefined)
@@ -572,13 +572,13 @@ export class Wheel {
     // deadlines: equal low words and equal high bits above the generations.
     while (first !== NIL) {
       const lo = entries[first * E_WORDS + E_LO]
-      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> GEN_BITS // `when` above the generation
+      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> K.GEN_BITS // `when` above the generation
       let last = first
       let next = entries[first * E_WORDS + E_NEXT]!
       while (
         next !== NIL &&
         entries[next * E_WORDS + E_LO] === lo &&
-        entries[next * E_WORDS + E_HI_GEN]! >>> GEN_BITS === hi
+        entries[next * E_WORDS + E_HI_GEN]! >>> K.GEN_BITS === hi
       ) {
         last = next
         next = entries[next * E_WORDS + E_NEXT]!
