@@ -97,34 +97,35 @@
 
 import { K } from '../constants'
 
-/** Ends a list: `next` of a tail, `prev` of a head, the head/tail of an empty list. */
-const NIL = -1
-/** In `prev`: the index is in no list, i.e. not armed. Distinct from NIL. */
-const UNLINKED = -2
-/**
- * In `prev`: the index is held in a level-0 slot's array (`slots0`), at the position in `next`.
- * Distinct from NIL and UNLINKED.
- */
-const IN_ARRAY = -3
-
-/** Storage slots allocated by a new wheel (grows by doubling). */
-const INITIAL_CAPACITY = 64
-/** The id of the due list; slot lists are `level * SLOTS + slot`, below it. */
-const DUE = K.LEVELS * K.SLOTS
-/** Occupancy words are 32-bit: `list >>> WORD_SHIFT` is a list's word, `list & WORD_MASK` its bit. */
-const WORD_SHIFT = 5
-const WORD_BITS = 1 << WORD_SHIFT
-const WORD_MASK = WORD_BITS - 1
-/** 2^-32: `(tick * TWO_POW_NEG_32) | 0` is the high 32-bit half of a tick, `tick | 0` the low half. */
-const TWO_POW_NEG_32 = 2 ** -32
-const TWO_POW_32 = 2 ** 32
-
-/** Int32 words per entry, and each word's offset in an entry (see the module doc). */
-const E_WORDS = 4
-const E_LO = 0
-const E_HI_GEN = 1
-const E_NEXT = 2
-const E_PREV = 3
+/** The wheel's constants: a `const enum`, so each use compiles to its value (`../constants`). */
+const enum W {
+  /** Ends a list: `next` of a tail, `prev` of a head, the head/tail of an empty list. */
+  NIL = -1,
+  /** In `prev`: the index is in no list, i.e. not armed. Distinct from NIL. */
+  UNLINKED = -2,
+  /**
+   * In `prev`: the index is held in a level-0 slot's array (`slots0`), at the position in
+   * `next`. Distinct from NIL and UNLINKED.
+   */
+  IN_ARRAY = -3,
+  /** Storage slots allocated by a new wheel (grows by doubling). */
+  INITIAL_CAPACITY = 64,
+  /** The id of the due list; slot lists are `level * SLOTS + slot`, below it. */
+  DUE = K.LEVELS * K.SLOTS,
+  /** Occupancy words are 32-bit: `list >>> WORD_SHIFT` is a list's word, `list & WORD_MASK` its bit. */
+  WORD_SHIFT = 5,
+  WORD_BITS = 1 << WORD_SHIFT,
+  WORD_MASK = WORD_BITS - 1,
+  /** 2^-32: `(tick * TWO_POW_NEG_32) | 0` is the high 32-bit half of a tick, `tick | 0` the low half. */
+  TWO_POW_NEG_32 = 2 ** -32,
+  TWO_POW_32 = 2 ** 32,
+  /** Int32 words per entry, and each word's offset in an entry (see the module doc). */
+  E_WORDS = 4,
+  E_LO = 0,
+  E_HI_GEN = 1,
+  E_NEXT = 2,
+  E_PREV = 3,
+}
 
 /** WIDTH[L] = SLOTS^L, the ticks of one slot at level L (L = 0..=LEVELS; WIDTH[LEVELS] spans the wheel). */
 const WIDTH = new Float64Array(K.LEVELS + 1)
@@ -135,12 +136,12 @@ for (let level = 0; level <= K.LEVELS; level++) {
   INV_WIDTH[level] = 2 ** (-level * K.SLOT_BITS)
 }
 /** LEVEL_OF_MSB[b] = floor(b / SLOT_BITS): the level of a timer whose highest differing bit is b. */
-const LEVEL_OF_MSB = new Uint8Array(2 * WORD_BITS)
+const LEVEL_OF_MSB = new Uint8Array(2 * W.WORD_BITS)
 for (let bit = 0; bit < LEVEL_OF_MSB.length; bit++) LEVEL_OF_MSB[bit] = Math.floor(bit / K.SLOT_BITS)
 
 /** Count trailing zeros of a non-zero 32-bit word. */
 function ctz32(x: number): number {
-  return WORD_MASK - Math.clz32(x & -x)
+  return W.WORD_MASK - Math.clz32(x & -x)
 }
 
 export class Wheel {
@@ -152,12 +153,12 @@ export class Wheel {
   /** Armed timers. */
   private count = 0
   /** Per index, its entry at `index * E_WORDS`: deadline tick, generation, list links. */
-  private entries = newEntries(INITIAL_CAPACITY)
+  private entries = newEntries(W.INITIAL_CAPACITY)
   /**
    * Head and tail of each list: LEVELS * SLOTS slot lists, then the due list (DUE).
    */
-  private heads = new Int32Array(DUE + 1).fill(NIL)
-  private tails = new Int32Array(DUE + 1).fill(NIL)
+  private heads = new Int32Array(W.DUE + 1).fill(W.NIL)
+  private tails = new Int32Array(W.DUE + 1).fill(W.NIL)
   /**
    * Level 0's arrays: per slot, the indices a cascade placed there, in order, NIL where one was
    * removed since (see the module doc); `live0[slot]` counts the others.
@@ -169,14 +170,14 @@ export class Wheel {
    * non-empty; level L's 64-bit bitmap is words 2L (slots 0..31) and 2L+1 (slots 32..63). The
    * last word carries the due list's bit, maintained like the others but never read.
    */
-  private occupied = new Int32Array((DUE >>> WORD_SHIFT) + 1)
+  private occupied = new Int32Array((W.DUE >>> W.WORD_SHIFT) + 1)
   /** Set by `nextSlotTick`: the list (level * SLOTS + slot) of the slot it found. */
-  private foundList = NIL
+  private foundList = W.NIL
   /**
    * While `poll` drains the due list: the last entry that this drain emits (NIL otherwise).
    * Entries appended to the due list by `emit` callbacks come after it and wait for the next poll.
    */
-  private drainLast = NIL
+  private drainLast = W.NIL
   /**
    * Set when a late arm (`when <= elapsed()`) put a timer behind a due one with a later `when`;
    * the next `poll` (or `takeAll`) then sorts the due list. Cascades append in `when` order.
@@ -212,8 +213,8 @@ export class Wheel {
    * `poll`. False for an index never armed, including one beyond the storage or not an index.
    */
   isArmed(index: number): boolean {
-    const e = index * E_WORDS
-    return e < this.entries.length && (index >>> 0) === index && this.entries[e + E_PREV] !== UNLINKED
+    const e = index * W.E_WORDS
+    return e < this.entries.length && (index >>> 0) === index && this.entries[e + W.E_PREV] !== W.UNLINKED
   }
 
   /**
@@ -241,18 +242,18 @@ export class Wheel {
     if ((index >>> 0) !== index || index > K.MAX_INDEX) {
       throw new RangeError(`timer index must be an integer in 0..=${K.MAX_INDEX}, got ${index}`)
     }
-    const e = index * E_WORDS
+    const e = index * W.E_WORDS
     if (e >= this.entries.length) this.grow(index)
     when = when <= K.MAX_TICK ? (when > 0 ? Math.ceil(when) : 0) : K.MAX_TICK
     const entries = this.entries
-    if (entries[e + E_PREV] !== UNLINKED) this.unlink(index)
+    if (entries[e + W.E_PREV] !== W.UNLINKED) this.unlink(index)
     else this.count++
-    entries[e + E_LO] = when | 0
-    entries[e + E_HI_GEN] = (((when * TWO_POW_NEG_32) | 0) << K.GEN_BITS) | (gen & K.GEN_MASK)
+    entries[e + W.E_LO] = when | 0
+    entries[e + W.E_HI_GEN] = (((when * W.TWO_POW_NEG_32) | 0) << K.GEN_BITS) | (gen & K.GEN_MASK)
     const list = this.listOf(when)
-    if (list === DUE) {
-      const tail = this.tails[DUE]!
-      if (tail !== NIL && this.whenOf(tail) > when) this.dueUnsorted = true
+    if (list === W.DUE) {
+      const tail = this.tails[W.DUE]!
+      if (tail !== W.NIL && this.whenOf(tail) > when) this.dueUnsorted = true
     }
     this.append(list, index)
   }
@@ -280,7 +281,7 @@ export class Wheel {
    * O(LEVELS). Changes nothing, so repeated calls return the same value until the wheel changes.
    */
   nextExpiration(): number | undefined {
-    if (this.heads[DUE] !== NIL) return this.now
+    if (this.heads[W.DUE] !== W.NIL) return this.now
     const tick = this.nextSlotTick()
     return tick < 0 ? undefined : tick
   }
@@ -327,25 +328,25 @@ export class Wheel {
     if (this.dueUnsorted) this.sortDue()
     // Drain the due list up to its current tail (see `drainLast`). The arrays are re-read each
     // time round because `emit` may arm a new index and grow them.
-    this.drainLast = this.tails[DUE]
-    for (let left = limit; this.drainLast !== NIL; left--) {
+    this.drainLast = this.tails[W.DUE]
+    for (let left = limit; this.drainLast !== W.NIL; left--) {
       if (left <= 0) {
-        this.drainLast = NIL
+        this.drainLast = W.NIL
         return true
       }
-      const index = this.heads[DUE]
-      if (index === this.drainLast) this.drainLast = NIL
+      const index = this.heads[W.DUE]
+      if (index === this.drainLast) this.drainLast = W.NIL
       const entries = this.entries
-      const e = index * E_WORDS
-      const next = entries[e + E_NEXT]
-      this.heads[DUE] = next
-      if (next === NIL) {
-        this.tails[DUE] = NIL
-        this.occupied[DUE >>> WORD_SHIFT] &= ~(1 << (DUE & WORD_MASK))
+      const e = index * W.E_WORDS
+      const next = entries[e + W.E_NEXT]
+      this.heads[W.DUE] = next
+      if (next === W.NIL) {
+        this.tails[W.DUE] = W.NIL
+        this.occupied[W.DUE >>> W.WORD_SHIFT] &= ~(1 << (W.DUE & W.WORD_MASK))
       } else {
-        entries[next * E_WORDS + E_PREV] = NIL
+        entries[next * W.E_WORDS + W.E_PREV] = W.NIL
       }
-      entries[e + E_PREV] = UNLINKED
+      entries[e + W.E_PREV] = W.UNLINKED
       this.count--
       emit(index, this.genOf(index))
     }
@@ -364,14 +365,14 @@ export class Wheel {
     // so list order keeps FIFO among them.
     const order: number[] = []
     const entries = this.entries
-    for (let list = 0; list <= DUE; list++) {
+    for (let list = 0; list <= W.DUE; list++) {
       if (list < K.SLOTS) this.drain0(list, order) // a level-0 slot's array comes before its list
-      for (let index = this.heads[list]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
+      for (let index = this.heads[list]!; index !== W.NIL; index = entries[index * W.E_WORDS + W.E_NEXT]!) order.push(index)
     }
     order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
-    for (const index of order) entries[index * E_WORDS + E_PREV] = UNLINKED
-    this.heads.fill(NIL)
-    this.tails.fill(NIL)
+    for (const index of order) entries[index * W.E_WORDS + W.E_PREV] = W.UNLINKED
+    this.heads.fill(W.NIL)
+    this.tails.fill(W.NIL)
     this.occupied.fill(0)
     this.count = 0
     this.dueUnsorted = false
@@ -383,19 +384,19 @@ export class Wheel {
 
   /** The deadline tick in `index`'s entry (meaningful while it is armed). */
   private whenOf(index: number): number {
-    const e = index * E_WORDS
-    return (this.entries[e + E_HI_GEN]! >>> K.GEN_BITS) * TWO_POW_32 + (this.entries[e + E_LO]! >>> 0)
+    const e = index * W.E_WORDS
+    return (this.entries[e + W.E_HI_GEN]! >>> K.GEN_BITS) * W.TWO_POW_32 + (this.entries[e + W.E_LO]! >>> 0)
   }
 
   /** The generation in `index`'s entry (meaningful while it is armed). */
   private genOf(index: number): number {
-    return this.entries[index * E_WORDS + E_HI_GEN]! & K.GEN_MASK
+    return this.entries[index * W.E_WORDS + W.E_HI_GEN]! & K.GEN_MASK
   }
 
   /** Sets `elapsed` and its cached halves. */
   private setNow(now: number): void {
     this.now = now
-    this.nowHi = (now * TWO_POW_NEG_32) | 0
+    this.nowHi = (now * W.TWO_POW_NEG_32) | 0
     this.nowLo = now | 0
   }
 
@@ -404,13 +405,13 @@ export class Wheel {
    * DUE when `when <= elapsed`, else `level * SLOTS + slot` per the placement rule.
    */
   private listOf(when: number): number {
-    if (when <= this.now) return DUE
+    if (when <= this.now) return W.DUE
     // when < 2^44 here, so the truncations below are exact floors.
-    const hi = ((when * TWO_POW_NEG_32) | 0) ^ this.nowHi
+    const hi = ((when * W.TWO_POW_NEG_32) | 0) ^ this.nowHi
     const msb =
       hi !== 0
-        ? WORD_BITS + WORD_MASK - Math.clz32(hi)
-        : WORD_MASK - Math.clz32(((when | 0) ^ this.nowLo) | (K.SLOTS - 1))
+        ? W.WORD_BITS + W.WORD_MASK - Math.clz32(hi)
+        : W.WORD_MASK - Math.clz32(((when | 0) ^ this.nowLo) | (K.SLOTS - 1))
     const level = LEVEL_OF_MSB[msb]
     return level * K.SLOTS + ((when * INV_WIDTH[level]) & (K.SLOTS - 1))
   }
@@ -428,13 +429,13 @@ export class Wheel {
   private appendRun(list: number, first: number, last: number): void {
     const entries = this.entries
     const tail = this.tails[list]
-    entries[last * E_WORDS + E_NEXT] = NIL
-    entries[first * E_WORDS + E_PREV] = tail
-    if (tail === NIL) {
+    entries[last * W.E_WORDS + W.E_NEXT] = W.NIL
+    entries[first * W.E_WORDS + W.E_PREV] = tail
+    if (tail === W.NIL) {
       this.heads[list] = first
-      this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
+      this.occupied[list >>> W.WORD_SHIFT] |= 1 << (list & W.WORD_MASK)
     } else {
-      entries[tail * E_WORDS + E_NEXT] = first
+      entries[tail * W.E_WORDS + W.E_NEXT] = first
     }
     this.tails[list] = last
   }
@@ -447,11 +448,11 @@ export class Wheel {
     this.dueUnsorted = false
     const order: number[] = []
     const entries = this.entries
-    for (let index = this.heads[DUE]!; index !== NIL; index = entries[index * E_WORDS + E_NEXT]!) order.push(index)
+    for (let index = this.heads[W.DUE]!; index !== W.NIL; index = entries[index * W.E_WORDS + W.E_NEXT]!) order.push(index)
     order.sort((x, y) => this.whenOf(x) - this.whenOf(y))
-    this.heads[DUE] = NIL
-    this.tails[DUE] = NIL
-    for (const index of order) this.append(DUE, index)
+    this.heads[W.DUE] = W.NIL
+    this.tails[W.DUE] = W.NIL
+    for (const index of order) this.append(W.DUE, index)
   }
 
   /**
@@ -461,27 +462,27 @@ export class Wheel {
   private unlink(index: number): void {
     const list = this.listOf(this.whenOf(index))
     const entries = this.entries
-    const e = index * E_WORDS
-    if (entries[e + E_PREV] === IN_ARRAY) {
+    const e = index * W.E_WORDS
+    if (entries[e + W.E_PREV] === W.IN_ARRAY) {
       // In a level-0 array: a tombstone at its position; the last live entry takes them all.
-      this.slots0[list]![entries[e + E_NEXT]!] = NIL
-      entries[e + E_PREV] = UNLINKED
+      this.slots0[list]![entries[e + W.E_NEXT]!] = W.NIL
+      entries[e + W.E_PREV] = W.UNLINKED
       if (--this.live0[list]! === 0) {
         this.slots0[list]!.length = 0
-        if (this.heads[list] === NIL) this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+        if (this.heads[list] === W.NIL) this.occupied[list >>> W.WORD_SHIFT] &= ~(1 << (list & W.WORD_MASK))
       }
       return
     }
-    const prev = entries[e + E_PREV]
-    const next = entries[e + E_NEXT]
-    if (prev === NIL) this.heads[list] = next
-    else entries[prev * E_WORDS + E_NEXT] = next
-    if (next === NIL) this.tails[list] = prev
-    else entries[next * E_WORDS + E_PREV] = prev
-    if (prev === NIL && next === NIL && (list >= K.SLOTS || this.live0[list] === 0)) {
-      this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    const prev = entries[e + W.E_PREV]
+    const next = entries[e + W.E_NEXT]
+    if (prev === W.NIL) this.heads[list] = next
+    else entries[prev * W.E_WORDS + W.E_NEXT] = next
+    if (next === W.NIL) this.tails[list] = prev
+    else entries[next * W.E_WORDS + W.E_PREV] = prev
+    if (prev === W.NIL && next === W.NIL && (list >= K.SLOTS || this.live0[list] === 0)) {
+      this.occupied[list >>> W.WORD_SHIFT] &= ~(1 << (list & W.WORD_MASK))
     }
-    entries[e + E_PREV] = UNLINKED
+    entries[e + W.E_PREV] = W.UNLINKED
     // Only an entry of the due list can be `drainLast`: the drain then stops at its predecessor.
     if (index === this.drainLast) this.drainLast = prev
   }
@@ -501,14 +502,14 @@ export class Wheel {
       // First occupied slot at or after the slot `now` is in (by the invariant, strictly after).
       const current = (now * INV_WIDTH[level]) & (K.SLOTS - 1)
       let slot: number
-      if (current < WORD_BITS) {
+      if (current < W.WORD_BITS) {
         const masked = lo & (-1 << current)
         if (masked !== 0) slot = ctz32(masked)
-        else if (hi !== 0) slot = WORD_BITS + ctz32(hi)
+        else if (hi !== 0) slot = W.WORD_BITS + ctz32(hi)
         else continue // unreachable while the invariant holds
       } else {
-        const masked = hi & (-1 << (current - WORD_BITS))
-        if (masked !== 0) slot = WORD_BITS + ctz32(masked)
+        const masked = hi & (-1 << (current - W.WORD_BITS))
+        if (masked !== 0) slot = W.WORD_BITS + ctz32(masked)
         else continue // unreachable while the invariant holds
       }
       this.foundList = level * K.SLOTS + slot
@@ -532,17 +533,17 @@ export class Wheel {
     const array = this.slots0[list]!
     let placed = 0
     for (let index = first; ; ) {
-      const e = index * E_WORDS
-      const next = entries[e + E_NEXT]!
-      entries[e + E_PREV] = IN_ARRAY
-      entries[e + E_NEXT] = array.length
+      const e = index * W.E_WORDS
+      const next = entries[e + W.E_NEXT]!
+      entries[e + W.E_PREV] = W.IN_ARRAY
+      entries[e + W.E_NEXT] = array.length
       array.push(index)
       placed++
       if (index === last) break
       index = next
     }
     this.live0[list] += placed
-    this.occupied[list >>> WORD_SHIFT] |= 1 << (list & WORD_MASK)
+    this.occupied[list >>> W.WORD_SHIFT] |= 1 << (list & W.WORD_MASK)
   }
 
   /** Empties slot list `list`, sets elapsed to `tick` (its start) and re-inserts its entries. */
@@ -552,36 +553,36 @@ export class Wheel {
       this.setNow(tick)
       this.drain0(list, undefined)
       const first = this.heads[list]!
-      if (first !== NIL) {
+      if (first !== W.NIL) {
         const last = this.tails[list]!
-        this.heads[list] = NIL
-        this.tails[list] = NIL
-        this.appendRun(DUE, first, last)
+        this.heads[list] = W.NIL
+        this.tails[list] = W.NIL
+        this.appendRun(W.DUE, first, last)
       }
-      this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+      this.occupied[list >>> W.WORD_SHIFT] &= ~(1 << (list & W.WORD_MASK))
       return
     }
     let first = this.heads[list]
-    this.heads[list] = NIL
-    this.tails[list] = NIL
-    this.occupied[list >>> WORD_SHIFT] &= ~(1 << (list & WORD_MASK))
+    this.heads[list] = W.NIL
+    this.tails[list] = W.NIL
+    this.occupied[list >>> W.WORD_SHIFT] &= ~(1 << (list & W.WORD_MASK))
     this.setNow(tick)
     const entries = this.entries
     // Entries with equal `when` go to the same list, so each run of consecutive equal deadlines
     // moves as one piece, in order (timers armed for one deadline in one go are one run). Equal
     // deadlines: equal low words and equal high bits above the generations.
-    while (first !== NIL) {
-      const lo = entries[first * E_WORDS + E_LO]
-      const hi = entries[first * E_WORDS + E_HI_GEN]! >>> K.GEN_BITS // `when` above the generation
+    while (first !== W.NIL) {
+      const lo = entries[first * W.E_WORDS + W.E_LO]
+      const hi = entries[first * W.E_WORDS + W.E_HI_GEN]! >>> K.GEN_BITS // `when` above the generation
       let last = first
-      let next = entries[first * E_WORDS + E_NEXT]!
+      let next = entries[first * W.E_WORDS + W.E_NEXT]!
       while (
-        next !== NIL &&
-        entries[next * E_WORDS + E_LO] === lo &&
-        entries[next * E_WORDS + E_HI_GEN]! >>> K.GEN_BITS === hi
+        next !== W.NIL &&
+        entries[next * W.E_WORDS + W.E_LO] === lo &&
+        entries[next * W.E_WORDS + W.E_HI_GEN]! >>> K.GEN_BITS === hi
       ) {
         last = next
-        next = entries[next * E_WORDS + E_NEXT]!
+        next = entries[next * W.E_WORDS + W.E_NEXT]!
       }
       this.cascadeRun(this.listOf(this.whenOf(first)), first, last)
       first = next
@@ -598,9 +599,9 @@ export class Wheel {
     const entries = this.entries
     for (let pos = 0; pos < array.length; pos++) {
       const index = array[pos]!
-      if (index === NIL) continue
-      entries[index * E_WORDS + E_PREV] = UNLINKED
-      if (out === undefined) this.append(DUE, index)
+      if (index === W.NIL) continue
+      entries[index * W.E_WORDS + W.E_PREV] = W.UNLINKED
+      if (out === undefined) this.append(W.DUE, index)
       else out.push(index)
     }
     array.length = 0
@@ -609,7 +610,7 @@ export class Wheel {
 
   /** Grows the entries by doubling until `index` fits (index <= MAX_INDEX). */
   private grow(index: number): void {
-    let capacity = this.entries.length / E_WORDS
+    let capacity = this.entries.length / W.E_WORDS
     while (capacity <= index) capacity *= 2
     const entries = newEntries(capacity)
     entries.set(this.entries)
@@ -619,7 +620,7 @@ export class Wheel {
 
 /** Entries for `capacity` indices, none armed. */
 function newEntries(capacity: number): Int32Array {
-  const entries = new Int32Array(capacity * E_WORDS)
-  for (let e = E_PREV; e < entries.length; e += E_WORDS) entries[e] = UNLINKED
+  const entries = new Int32Array(capacity * W.E_WORDS)
+  for (let e = W.E_PREV; e < entries.length; e += W.E_WORDS) entries[e] = W.UNLINKED
   return entries
 }
