@@ -74,9 +74,10 @@
  * - Entries are appended at a list's tail, lists are cascaded in order, and a level-0 slot's
  *   array (filled by the cascade at its block's start) is taken before its list, so among
  *   timers with the same `when`, the one armed (or moved) last expires last (FIFO), whichever
- *   levels they passed through. A timer armed with `when <= elapsed` (late) is appended to the due list and
- *   expires at the next poll, in order of `when` among the due timers: a late arm that lands
- *   behind a later deadline marks the due list unsorted, and the poll sorts it (stably) first.
+ *   levels they passed through. A timer armed with `when <= elapsed` (late) is appended to
+ *   the due list and expires at the next poll, in order of `when` among the due timers: a late
+ *   arm that lands behind a later deadline marks the due list unsorted, and the poll sorts it
+ *   (stably) first.
  * - The lowest level with an occupied slot holds the earliest slot: level L's timers lie within
  *   the current level-(L+1) span but outside the current level-L span, and every higher level's
  *   timers lie beyond the current level-(L+1) span.
