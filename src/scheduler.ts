@@ -331,16 +331,15 @@ export class Scheduler {
   }
 
   /**
-   * Writes the next command's kind word and index (its value, if it has one, is the caller's
-   * to write) and returns its ring slot. The caller has made room (`limit`).
+   * Writes the next command's kind word and index: a CANCEL, or a BASE, whose time `flush`
+   * writes when it publishes the batch (`armSlot` writes its ARM, value included, itself). The
+   * caller has made room (`limit`).
    */
-  private put(word0: number, index: number): number {
-    const slot = this.tail & Ring.MASK
-    const w = Ring.I32 + slot * Ring.CMD_I32
+  private put(word0: number, index: number): void {
+    const w = Ring.I32 + (this.tail & Ring.MASK) * Ring.CMD_I32
     this.i32[w] = word0
     this.i32[w + 1] = index
     this.tail = (this.tail + 1) | 0
-    return slot
   }
 
   /** Starts a batch with a BASE command whose time is filled in when the batch is published. */
