@@ -69,6 +69,9 @@ export const enum K {
   CMD_BASE = 1,
   /** Arm or move a timer at ceil((base + delay) * TICKS_PER_MS). */
   CMD_ARM_AFTER = 2,
-  /** Disarm a timer if it is armed with the given generation. */
+  /**
+   * Disarm a timer, whatever generation it is armed with (no generation bits: at a CANCEL's
+   * place in the ring the slot holds the arming being stopped or none).
+   */
   CMD_CANCEL = 3,
 }

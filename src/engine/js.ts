@@ -138,7 +138,7 @@ export class WheelEngine implements Engine {
           )
           break
         case K.CMD_CANCEL:
-          wheel.cancel(index, (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK)
+          wheel.cancel(index)
           break
         default:
           throw new Error(`afterfunc: corrupt command ${word0} in the ring`)

@@ -260,13 +260,14 @@ export class Wheel {
   }
 
   /**
-   * Disarms timer `index` if it is armed with generation `gen & GEN_MASK` (in a slot or already
-   * due but not yet emitted) and returns true. Otherwise changes nothing and returns false: not
-   * armed (never, or already cancelled, or already emitted), armed with another generation, or
-   * not a valid index. A repeated call returns false. O(1).
+   * Disarms timer `index`, whatever generation it is armed with (in a slot or already due but
+   * not yet emitted), and returns true. Otherwise changes nothing and returns false: not armed
+   * (never, or already cancelled, or already emitted), or not a valid index. A repeated call
+   * returns false. O(1). Like `arm`, it acts on the index: the command ring's CANCEL needs no
+   * generation, since at its place in the ring the slot holds the arming being stopped or none.
    */
-  cancel(index: number, gen: number): boolean {
-    if (!this.isArmed(index) || this.genOf(index) !== (gen & K.GEN_MASK)) return false
+  cancel(index: number): boolean {
+    if (!this.isArmed(index)) return false
     this.unlink(index)
     this.count--
     return true

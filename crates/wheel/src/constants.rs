@@ -70,7 +70,8 @@ pub const STATE_CLOSED: i32 = 2;
 
 /// Commands in the ring (a power of two).
 pub const RING_CAPACITY: usize = 1 << 16;
-/// Bytes per command: word 0 = `kind | generation << CMD_KIND_BITS`, word 1 = index,
+/// Bytes per command: word 0 = `kind | generation << CMD_KIND_BITS` (the generation: ARM only),
+/// word 1 = index,
 /// bytes 8..16 = an `f64` value whose meaning depends on the kind.
 pub const CMD_BYTES: usize = 16;
 /// Bits of word 0 holding the command kind.
@@ -85,5 +86,9 @@ pub const CMD_BASE: u32 = 1;
 /// Arm (or move) timer `index` with this generation at `ceil((base + value) * TICKS_PER_MS)`,
 /// where value is a delay in ms (already clamped to `0..=MAX_DURATION_MS`).
 pub const CMD_ARM_AFTER: u32 = 2;
-/// Disarm timer `index` if it is armed with this generation.
+/// Disarm timer `index`, whatever generation it is armed with (the command's generation bits
+/// are zero and not read). At a CANCEL's place in the ring the slot holds the arming that
+/// JavaScript is stopping or none: every arming of a slot is an ARM earlier in the ring, and a
+/// slot is only reused after its arming was cancelled (by a command before the reuse's ARM) or
+/// emitted.
 pub const CMD_CANCEL: u32 = 3;

@@ -72,11 +72,11 @@ fn runs_of_equal_deadlines_cascade_whole_and_stay_cancellable() {
   assert_eq!(poll(&mut w, 5 * width(2)), Vec::<u32>::new());
   // Cancel a run's first entry, one in the middle, a run's last entry, one of a run of two.
   for i in [0, 5, 10, 12] {
-    assert!(w.cancel(id(i)));
+    assert!(w.cancel(i));
   }
   w.check_invariants().unwrap();
   assert_eq!(poll(&mut w, when - 1), Vec::<u32>::new()); // to level 0
-  assert!(w.cancel(id(8))); // inside a run after its second move
+  assert!(w.cancel(8)); // inside a run after its second move
   w.check_invariants().unwrap();
   assert_eq!(poll(&mut w, when), [1, 2, 3, 7, 9]);
   assert_eq!(poll(&mut w, when + 1), [4, 6]);
@@ -207,13 +207,11 @@ fn cancel_returns_true_once() {
   let a = TimerId::new(5, 77);
   w.arm(a, 1 << 20);
   assert_eq!(w.len(), 1);
-  assert!(!w.cancel(TimerId::new(5, 78)), "wrong generation");
-  assert!(!w.cancel(TimerId::new(6, 77)), "wrong index");
-  assert!(!w.cancel(TimerId::new(u32::MAX, 77)), "index out of range");
-  assert!(!w.cancel(TimerId::new(5, u32::MAX)), "generation out of range");
+  assert!(!w.cancel(6), "an index never armed");
+  assert!(!w.cancel(u32::MAX), "index out of range");
   assert!(w.is_armed(5));
-  assert!(w.cancel(a));
-  assert!(!w.cancel(a), "second cancel");
+  assert!(w.cancel(5));
+  assert!(!w.cancel(5), "second cancel");
   assert!(!w.is_armed(5));
   assert_eq!(w.when(5), None);
   assert_eq!(w.len(), 0);
@@ -222,7 +220,18 @@ fn cancel_returns_true_once() {
   // Cancel after the timer was emitted.
   w.arm(a, u64::MAX);
   assert_eq!(poll(&mut w, u64::MAX), [5]);
-  assert!(!w.cancel(a));
+  assert!(!w.cancel(5));
+}
+
+#[test]
+fn cancel_acts_on_the_index_whatever_the_generation() {
+  let mut w = Wheel::new(0);
+  w.arm(TimerId::new(3, 1), 100);
+  w.arm(TimerId::new(3, 2), 200); // a move: generation 2 replaces 1
+  assert_eq!(w.generation(3), Some(2));
+  assert!(w.cancel(3));
+  assert_eq!(w.generation(3), None);
+  assert_eq!(poll(&mut w, u64::MAX), Vec::<u32>::new());
 }
 
 #[test]
@@ -231,7 +240,7 @@ fn cancel_keeps_other_timers_in_order() {
   for i in 0..6 {
     w.arm(id(i), 300);
   }
-  assert!(w.cancel(id(0)) && w.cancel(id(3)) && w.cancel(id(5)));
+  assert!(w.cancel(0) && w.cancel(3) && w.cancel(5));
   assert_eq!(w.len(), 3);
   assert_eq!(poll(&mut w, 300), [1, 2, 4]);
 }
@@ -244,7 +253,6 @@ fn arm_of_armed_index_moves_it() {
   assert_eq!(w.len(), 1);
   assert_eq!(w.when(3), Some(50_000));
   assert_eq!(w.generation(3), Some(2));
-  assert!(!w.cancel(TimerId::new(3, 1)), "old generation");
   assert_eq!(poll(&mut w, 49_999), Vec::<u32>::new());
   w.arm(TimerId::new(3, 3), 10); // move into the past
   assert_eq!(w.len(), 1);
@@ -285,14 +293,14 @@ fn cancel_from_due_list() {
   w.arm(id(1), 400);
   w.arm(id(2), 500);
   w.arm(id(3), 10);
-  assert!(w.cancel(id(2)));
-  assert!(!w.cancel(id(2)));
+  assert!(w.cancel(2));
+  assert!(!w.cancel(2));
   assert_eq!(w.len(), 2);
   w.check_invariants().unwrap();
   // In deadline order: 3 (due at 10) before 1 (due at 400).
   assert_eq!(poll(&mut w, 500), [3, 1]);
   w.arm(id(1), 0);
-  assert!(w.cancel(id(1)));
+  assert!(w.cancel(1));
   assert_eq!(w.next_expiration(), None);
   assert_eq!(poll(&mut w, 10_000), Vec::<u32>::new());
   // Head and tail of the due list, with when == elapsed (the boundary between due list and
@@ -300,12 +308,12 @@ fn cancel_from_due_list() {
   for i in 4..8 {
     w.arm(id(i), 10_000);
   }
-  assert!(w.cancel(id(4)) && w.cancel(id(7)));
+  assert!(w.cancel(4) && w.cancel(7));
   w.check_invariants().unwrap();
   assert_eq!(w.next_expiration(), Some(10_000));
   assert_eq!(poll(&mut w, 10_000), [5, 6]);
   w.arm(id(8), 10_000);
-  assert!(w.cancel(id(8)));
+  assert!(w.cancel(8));
   assert_eq!(w.next_expiration(), None);
   w.check_invariants().unwrap();
 }
@@ -387,7 +395,7 @@ fn next_expiration_empty_and_nonempty() {
   assert_eq!(w.next_expiration(), Some(20), "level 0 gives the exact deadline");
   w.arm(id(2), 15);
   assert_eq!(w.next_expiration(), Some(15));
-  assert!(w.cancel(id(2)) && w.cancel(id(1)));
+  assert!(w.cancel(2) && w.cancel(1));
   assert_eq!(w.next_expiration(), None);
   // A far timer: the start of its slot, after elapsed and not after the deadline.
   w.arm(id(3), 1_000_000);
@@ -514,7 +522,7 @@ fn late_arms_come_out_in_deadline_order_fifo_among_equals() {
   }
   w.arm(id(7), 1001);
   // Cancelling and moving within the unsorted due list keep the rest in order.
-  assert!(w.cancel(id(3)));
+  assert!(w.cancel(3));
   w.arm(id(2), 300); // moved: now behind 5, its equal
   w.check_invariants().unwrap();
   assert_eq!(poll(&mut w, 1001), [6, 5, 2, 1, 4, 7]);

@@ -102,7 +102,8 @@ const _: () = assert!(MAX_TICK < 1 << ((LEVELS as u32) * SLOT_BITS));
 /// A timer's identity: the caller-chosen index plus the generation it was armed with.
 ///
 /// The index selects the storage (`0..=MAX_INDEX`), the generation (`0..=GEN_MASK`) tells one
-/// arming of an index from another, so a stale [`Wheel::cancel`] cannot hit a newer timer.
+/// arming of an index from another: [`Wheel::poll`] emits both, so the caller can tell the
+/// expiry of an arming it has since replaced from that of the current one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TimerId {
   /// Storage index, `0..=MAX_INDEX`.
@@ -262,14 +263,17 @@ impl Wheel {
     self.insert(id.index, when);
   }
 
-  /// Cancels timer `id` if it is armed *with this generation*: unlinks it and returns `true`.
-  /// Otherwise (not armed, armed with another generation, index never used or out of range)
-  /// changes nothing and returns `false`. So a second cancel of the same id returns `false`,
-  /// as does cancelling an id already emitted by [`poll`](Self::poll). O(1).
-  pub fn cancel(&mut self, id: TimerId) -> bool {
-    match self.entries.get(id.index) {
-      Some(e) if e.is_linked() && e.generation() == id.generation => {
-        self.unlink(id.index);
+  /// Cancels timer `index`, whatever generation it is armed with (in a slot, or due and not yet
+  /// emitted): unlinks it and returns `true`. Otherwise (not armed: never, or already cancelled
+  /// or emitted; index out of range) changes nothing and returns `false`, so a second cancel
+  /// returns `false`. O(1). Like [`arm`](Self::arm), it acts on the index: a caller that must
+  /// not touch a newer arming checks [`generation`](Self::generation) first. (The command ring
+  /// needs no such check: at a CANCEL's place in the ring, its slot holds the arming that
+  /// JavaScript is stopping, or none.)
+  pub fn cancel(&mut self, index: u32) -> bool {
+    match self.entries.get(index) {
+      Some(e) if e.is_linked() => {
+        self.unlink(index);
         self.len -= 1;
         true
       }
