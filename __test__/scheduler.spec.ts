@@ -6,7 +6,7 @@ import { expect, test } from 'vitest'
 import { K } from '../src/constants.ts'
 import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
 import { Ring } from '../src/engine/ring.ts'
-import type { Engine } from '../src/engine/types.ts'
+import type { Deliver, Engine } from '../src/engine/types.ts'
 import { Scheduler, type Schedulable } from '../src/scheduler.ts'
 import { until } from './helpers.ts'
 
@@ -333,6 +333,32 @@ test('a timer whose ARM went with a batch four batches back (the same key) gets 
   expect(engine().armed.has(x._k >> 1)).toBe(false)
 })
 
+test('delivery skips the generation check only for a batch of the current engine polled after every command', async () => {
+  // A fresh batch (the engine polled after applying every command written) needs no
+  // generation check; one from an engine swapped out must not pass for fresh because its ring
+  // position happens to equal the current ring's.
+  const delivers: Deliver[] = []
+  const factory = (deliver: Deliver): LazyEngine => {
+    delivers.push(deliver)
+    return new LazyEngine(() => 0.9)
+  }
+  const now = (): number => performance.now()
+  const s = new Scheduler(factory, now)
+  const ran: string[] = []
+  const a: Schedulable = { _k: 0, _f: () => ran.push('a') }
+  s.arm(a, 1e9) // engine 0: BASE, ARM(0, 1)
+  await Promise.resolve() // published and applied: engine 0's head is 2
+  const restore = s.swapEngine(factory, now) // engine 1: BASE, ARM(0, 2)
+  await Promise.resolve()
+  // Engine 0 delivers slot 0's old arming, with a head equal to engine 1's tail (2).
+  delivers[0]!(Uint32Array.of(0, 1), 0, 2)
+  expect(ran).toEqual([])
+  // The current engine's batch with that head is fresh: slot 0 runs, generation unchecked.
+  delivers[1]!(Uint32Array.of(0, 2), 0, 2)
+  expect(ran).toEqual(['a'])
+  restore()
+})
+
 test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT timers, one poll per turn', async () => {
   const batches: Array<{ timers: number; turn: number }> = []
   let turn = 0
@@ -344,9 +370,9 @@ test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT 
   let engine: Engine | undefined
   const s = new Scheduler(
     (deliver, now) =>
-      (engine = createJsEngine((ids, nowTick) => {
+      (engine = createJsEngine((ids, nowTick, head) => {
         batches.push({ timers: ids.length / 2, turn })
-        deliver(ids, nowTick)
+        deliver(ids, nowTick, head)
       }, now)),
     () => performance.now(),
   )

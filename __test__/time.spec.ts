@@ -252,6 +252,27 @@ describe.each(engines)('time on the %s engine', (kind) => {
       await sleep(20)
       expect(ran).toEqual(['a', 'stop=true'])
     })
+
+    test('a callback stopping a timer due in the same batch and arming one in its slot: neither runs from it', async () => {
+      // The new timer takes the stopped one's slot (the free list is last in, first out), so
+      // only the generation tells the stopped timer's expiry, still in the batch, from it.
+      const { time } = runtime(kind)
+      const ran: string[] = []
+      let b: ReturnType<typeof time.afterFunc> | undefined
+      let c: ReturnType<typeof time.afterFunc> | undefined
+      time.afterFunc(2, () => {
+        ran.push('a')
+        ran.push(`stop=${b!.stop()}`)
+        c = time.afterFunc(60_000, () => ran.push('c'))
+      })
+      b = time.afterFunc(2, () => ran.push('b'))
+      await sleep(0)
+      spin(10)
+      await until(() => ran.length >= 2)
+      await sleep(20)
+      expect(ran).toEqual(['a', 'stop=true'])
+      expect(c!.stop()).toBe(true)
+    })
   })
 
   describe('6. reset', () => {
@@ -281,6 +302,32 @@ describe.each(engines)('time on the %s engine', (kind) => {
       await sleep(70)
       expect(at.length).toBe(1)
       expect(at[0]).toBeGreaterThanOrEqual(25)
+    })
+
+    test('a callback resetting a timer due in the same batch moves it: one run, at the new deadline', async () => {
+      const { time } = runtime(kind)
+      const ran: string[] = []
+      let b: ReturnType<typeof time.afterFunc> | undefined
+      let resetAt = 0
+      let bAt = 0
+      time.afterFunc(2, () => {
+        ran.push('a')
+        resetAt = performance.now()
+        ran.push(`reset=${b!.reset(30)}`)
+      })
+      b = time.afterFunc(2, () => {
+        bAt = performance.now()
+        ran.push('b')
+      })
+      await sleep(0)
+      spin(10)
+      await until(() => ran.length >= 2)
+      await sleep(5)
+      expect(ran).toEqual(['a', 'reset=true'])
+      await until(() => ran.length === 3)
+      await sleep(40)
+      expect(ran).toEqual(['a', 'reset=true', 'b'])
+      expect(bAt - resetAt).toBeGreaterThanOrEqual(30)
     })
 
     test('reset from inside f arms the next run', async () => {

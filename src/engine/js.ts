@@ -107,7 +107,8 @@ export class WheelEngine implements Engine {
       limit,
     )
     this.afterPoll(more)
-    if (n > 0) this.deliver(out.subarray(0, n), nowTick)
+    // Every published command was applied when it was published (`consume`).
+    if (n > 0) this.deliver(out.subarray(0, n), nowTick, Atomics.load(this.i32, K.CTRL_HEAD) >>> 0)
   }
 
   /** Runs after each poll, before delivery (which may throw); `more`: due timers were left. */

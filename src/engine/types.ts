@@ -14,9 +14,12 @@ export type EngineKind = 'native' | 'js'
 
 /**
  * Receives expired timers: `ids` holds `index, generation` pairs in expiry order (deadline,
- * then arming order); every one of them was due at or before tick `nowTick`.
+ * then arming order); every one of them was due at or before tick `nowTick`. `head` is the
+ * ring position (`CTRL_HEAD`, as a uint32) the engine had applied commands up to when it
+ * polled the first of them: if the scheduler has written no command beyond it, no pair can be
+ * stale.
  */
-export type Deliver = (ids: Uint32Array, nowTick: number) => void
+export type Deliver = (ids: Uint32Array, nowTick: number, head: number) => void
 
 /** A wheel the scheduler drives through the shared command ring. */
 export interface Engine {

@@ -13,6 +13,9 @@
 //!   non-blocking thread-safe-function call); it may be called with the core lock held.
 //! * Every batch carries `now_tick`, the tick the wheel had reached: every timer in it had
 //!   a deadline at or below it, which lets the receiver check "never early" once per batch.
+//!   It also carries `head`, the ring position the first of its polls had applied commands
+//!   up to, which lets the receiver skip each timer's generation check when it has written
+//!   no command since (see [`Expired::head`]).
 //!
 //! # The loop
 //!
@@ -231,14 +234,15 @@ impl<N: Notify> Driver<N> {
     self.shared.set_state(STATE_CLOSED);
   }
 
-  fn drain(&self, core: &mut Core) {
+  /// Applies every published command; returns the new head (what has been applied up to).
+  fn drain(&self, core: &mut Core) -> u32 {
     let tail = self.shared.tail(Ordering::Acquire);
     let mut head = self.shared.head();
     if tail.wrapping_sub(head) as usize > RING_CAPACITY {
       // The producer broke the protocol; skip rather than read garbage.
       core.protocol_errors += 1;
       self.shared.set_head(tail);
-      return;
+      return tail;
     }
     while head != tail {
       core.apply(self.shared.command(head));
@@ -248,6 +252,7 @@ impl<N: Notify> Driver<N> {
       }
     }
     self.shared.set_head(head);
+    head
   }
 
   fn run(&self) {
@@ -255,20 +260,20 @@ impl<N: Notify> Driver<N> {
     while !self.shutdown.load(Ordering::SeqCst) {
       self.rounds.fetch_add(1, Ordering::Relaxed);
       self.shared.set_state(STATE_AWAKE);
-      let (next, now_tick) = {
+      let (next, now_tick, head) = {
         let mut core = lock(&self.core);
-        self.drain(&mut core);
+        let head = self.drain(&mut core);
         let now_tick = self.clock.now_tick();
         // A long poll hands its expirations over in parts, so that JavaScript runs the first
         // ones while this thread is still emitting the rest.
         poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
-          if self.outbox.post(part, now_tick) {
+          if self.outbox.post(part, now_tick, head) {
             self.notify.notify();
           }
         });
-        (core.wheel.next_expiration(), now_tick)
+        (core.wheel.next_expiration(), now_tick, head)
       };
-      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick) {
+      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick, head) {
         self.notify.notify();
       }
       let until_ms = next.map_or(f64::INFINITY, tick_to_ms);

@@ -122,7 +122,8 @@ fn every_expiration_reaches_javascript_exactly_once_in_order() {
       thread::spawn(move || {
         for (i, tick) in [(1u32, 10u64), (2, 11), (3, 12)] {
           let mut batch = vec![i, 0];
-          if outbox.post(&mut batch, tick) {
+          // Poll i applied the ring up to head 100 + i.
+          if outbox.post(&mut batch, tick, 100 + i) {
             notified.fetch_add(1, Ordering::SeqCst);
           }
           assert!(batch.is_empty());
@@ -136,6 +137,10 @@ fn every_expiration_reaches_javascript_exactly_once_in_order() {
       if notified.load(Ordering::SeqCst) > handled {
         handled += 1;
         let batch = outbox.take();
+        // A batch carries the head of its earliest poll.
+        if let Some(&first) = batch.ids.first() {
+          assert_eq!(batch.head, 100 + first);
+        }
         got.extend(batch.ids);
       } else {
         thread::yield_now();
