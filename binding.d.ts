@@ -20,7 +20,7 @@ export declare class NativeWheel {
    * `on_expired(ids, nowTick, head)` is called on this JavaScript thread with `index,
    * generation` pairs of expired timers, in expiry order, the tick every one of them was due
    * by, and the ring position (`CTRL_HEAD`) the wheel had applied commands up to when it
-   * polled the first of them.
+   * polled the first of them, or -1 once a command broke the protocol.
    * `js_now` must be a `performance.now()` taken just before this call: the wheel's clock
    * starts there and so never runs ahead of JavaScript's. The thread does not keep the
    * process alive until [`set_ref`](Self::set_ref)`(true)`.

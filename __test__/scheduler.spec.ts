@@ -353,6 +353,9 @@ test('delivery skips the generation check only for a batch of the current engine
   // Engine 0 delivers slot 0's old arming, with a head equal to engine 1's tail (2).
   delivers[0]!(Uint32Array.of(0, 1), 0, 2)
   expect(ran).toEqual([])
+  // The current engine, when it cannot vouch for its ring (head -1, after a protocol error).
+  delivers[1]!(Uint32Array.of(0, 1), 0, -1)
+  expect(ran).toEqual([])
   // The current engine's batch with that head is fresh: slot 0 runs, generation unchecked.
   delivers[1]!(Uint32Array.of(0, 2), 0, 2)
   expect(ran).toEqual(['a'])

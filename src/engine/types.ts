@@ -17,7 +17,8 @@ export type EngineKind = 'native' | 'js'
  * then arming order); every one of them was due at or before tick `nowTick`. `head` is the
  * ring position (`CTRL_HEAD`, as a uint32) the engine had applied commands up to when it
  * polled the first of them: if the scheduler has written no command beyond it, no pair can be
- * stale.
+ * stale. It is -1 when the engine cannot vouch for that (it met a command that broke the
+ * protocol).
  */
 export type Deliver = (ids: Uint32Array, nowTick: number, head: number) => void
 

@@ -26,7 +26,7 @@ use napi_derive::napi;
 
 /// The JavaScript function that receives batches: `(ids: Uint32Array, nowTick: number, head: number)`.
 type Deliver =
-  ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64, u32)>, Status, false, true>;
+  ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64, f64)>, Status, false, true>;
 
 /// Tells JavaScript that a batch waits, by queueing one non-blocking call.
 struct TsfnNotify(Deliver);
@@ -54,14 +54,14 @@ impl NativeWheel {
   /// `on_expired(ids, nowTick, head)` is called on this JavaScript thread with `index,
   /// generation` pairs of expired timers, in expiry order, the tick every one of them was due
   /// by, and the ring position (`CTRL_HEAD`) the wheel had applied commands up to when it
-  /// polled the first of them.
+  /// polled the first of them, or -1 once a command broke the protocol.
   /// `js_now` must be a `performance.now()` taken just before this call: the wheel's clock
   /// starts there and so never runs ahead of JavaScript's. The thread does not keep the
   /// process alive until [`set_ref`](Self::set_ref)`(true)`.
   #[napi(constructor)]
   pub fn new(
     env: Env,
-    on_expired: Function<FnArgs<(Uint32Array, f64, u32)>, UnknownReturnValue>,
+    on_expired: Function<FnArgs<(Uint32Array, f64, f64)>, UnknownReturnValue>,
     js_now: f64,
   ) -> Result<Self> {
     if !js_now.is_finite() {
@@ -86,7 +86,7 @@ impl NativeWheel {
         Ok(FnArgs::from((
           Uint32Array::new(batch.ids),
           batch.now_tick as f64,
-          batch.head,
+          batch.head.map_or(-1.0, f64::from),
         )))
       })?;
     let raw = tsfn.raw();

@@ -15,7 +15,7 @@
 //!   a deadline at or below it, which lets the receiver check "never early" once per batch.
 //!   It also carries `head`, the ring position the first of its polls had applied commands
 //!   up to, which lets the receiver skip each timer's generation check when it has written
-//!   no command since (see [`Expired::head`]).
+//!   no command since (see [`Expired::head`]); none once a command broke the protocol.
 //!
 //! # The loop
 //!
@@ -263,6 +263,9 @@ impl<N: Notify> Driver<N> {
       let (next, now_tick, head) = {
         let mut core = lock(&self.core);
         let head = self.drain(&mut core);
+        // After a command that broke the protocol (and so maybe skipped others), no batch
+        // vouches for the ring: the receiver then checks every generation.
+        let head = (core.protocol_errors == 0).then_some(head);
         let now_tick = self.clock.now_tick();
         // A long poll hands its expirations over in parts, so that JavaScript runs the first
         // ones while this thread is still emitting the rest.
@@ -481,6 +484,36 @@ mod tests {
     driver.drain_now();
     assert_eq!(driver.shared().head(), p.tail);
     assert_eq!(driver.stats().armed, 1000);
+    driver.shutdown();
+  }
+
+  /// The next batch `driver` delivers, waiting up to five seconds for it.
+  fn next_batch(driver: &Driver<Arc<Signal>>) -> Expired {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+      let batch = driver.take_expired();
+      if !batch.ids.is_empty() || Instant::now() >= deadline {
+        return batch;
+      }
+      thread::sleep(Duration::from_millis(1));
+    }
+  }
+
+  #[test]
+  fn a_batch_carries_the_head_its_poll_had_applied_and_none_after_a_protocol_error() {
+    let (driver, _signal, mut p, _) = start();
+    p.push(CMD_BASE, 0, 0, 0.0);
+    p.push(CMD_ARM_AFTER, 1, 3, 0.0);
+    p.publish();
+    driver.wake();
+    let batch = next_batch(&driver);
+    assert_eq!((batch.ids, batch.head), (vec![1, 3], Some(2)));
+    p.push(7, 0, 0, 0.0); // an unknown kind
+    p.push(CMD_ARM_AFTER, 2, 1, 0.0);
+    p.publish();
+    driver.wake();
+    let batch = next_batch(&driver);
+    assert_eq!((batch.ids, batch.head), (vec![2, 1], None));
     driver.shutdown();
   }
 
