@@ -156,8 +156,8 @@ export class Scheduler {
   private batchMinDelay = Infinity
   /**
    * Batches opened so far. Every command is written in an open batch, so while it keeps the
-   * value it had when a batch of expirations came in, with no batch open then, no command has
-   * been written since (see `receive`).
+   * value it had when a fresh batch of expirations came in (no batch was open then), no
+   * command has been written since (see `receive`).
    */
   private opens = 0
   private flushScheduled = false
@@ -399,8 +399,11 @@ export class Scheduler {
 
   /** An engine on the clock `now`, whose batches are checked against that same clock. */
   private createEngine(factory: EngineFactory, now: () => number): Engine {
-    let engine: Engine | undefined
-    engine = factory((ids, nowTick, head) => this.receive(ids, nowTick, now, engine === this.engine ? head : -1), now)
+    // An engine never delivers from inside its own constructor, so `engine` is set by then.
+    const engine: Engine = factory(
+      (ids, nowTick, head) => this.receive(ids, nowTick, now, engine === this.engine ? head : -1),
+      now,
+    )
     return engine
   }
 
@@ -559,19 +562,21 @@ export class Scheduler {
   /**
    * Receives a batch from an engine whose clock is `now`; `head` is where that engine had
    * applied the ring up to when it polled the batch's first timer, or -1 if the batch comes
-   * from an engine other than the current one (another ring).
+   * from an engine other than the current one (another ring) or from one that cannot vouch
+   * for its ring (it met a command that broke the protocol).
    *
-   * The batch is *fresh* when no batch is open and `tail` equals `head`: the engine had
-   * applied every command ever written before it polled, so every pair in the batch is the
-   * current arming of its slot. It stays fresh for as long as `opens` keeps its value: any
-   * `stop`, `reset` or arm since (from a callback, say) wrote a command, in a batch it opened.
-   * While it is fresh, delivery skips the generation check, a read of `gens` at a random
-   * place per timer (measured: S5 main-thread CPU per fire 288 -> 263 ns, 6 of 6 rounds of
-   * `npm run bench:ab`); the slot check (`timers[index]` still holds a timer), which reads
-   * what delivery needs anyway, is always made.
+   * The batch is *fresh* when `tail` equals `head`: the engine had applied every command ever
+   * written before it polled, so every pair in the batch is the current arming of its slot.
+   * (No batch is open then: an open batch's BASE lies beyond the published tail, which `head`
+   * never passes.) It stays fresh for as long as `opens` keeps its value: any `stop`, `reset`
+   * or arm since (from a callback, say) wrote a command, in a batch it opened. While it is
+   * fresh, delivery skips the generation check, a read of `gens` at a random place per timer
+   * (measured: S5 main-thread CPU per fire 303 -> 276 ns, 8 rounds of `npm run bench:ab`);
+   * the slot check (`timers[index]` still holds a timer), which reads what delivery needs
+   * anyway, is always made.
    */
   private receive(ids: Uint32Array, nowTick: number, now: () => number, head: number): void {
-    const mark = !this.batchOpen && this.tail === (head | 0) && head !== -1 ? this.opens : -1
+    const mark = head !== -1 && this.tail === (head | 0) ? this.opens : -1
     if (this.backlog.length > 0) {
       // Earlier work is still waiting; keep the order.
       this.backlog.push({ ids, from: 0, nowTick, now, mark })
@@ -621,12 +626,11 @@ export class Scheduler {
 
   /**
    * Reads, for the pairs `ids[from..to]`, each slot's generation (unless `fresh`: then
-   * delivery does not read it), its timer, the timer's fields and the header of its
-   * callback, keeping nothing: the timers of a batch lie
-   * scattered in memory (in arming order, not deadline order), and so do their callbacks when
-   * each timer has its own closure; reading them in a tight loop lets the CPU fetch many at
-   * once, where the delivery loop, which calls a callback between two reads, waits for each in
-   * turn.
+   * delivery does not read it), its timer, the timer's fields and the header of its callback,
+   * keeping nothing: the timers of a batch lie scattered in memory (in arming order, not
+   * deadline order), and so do their callbacks when each timer has its own closure; reading
+   * them in a tight loop lets the CPU fetch many at once, where the delivery loop, which calls
+   * a callback between two reads, waits for each in turn.
    * The result goes to `touched` only so the reads cannot be optimized away.
    */
   private touch(ids: Uint32Array, from: number, to: number, fresh: boolean): void {

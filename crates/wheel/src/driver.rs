@@ -367,17 +367,18 @@ mod tests {
   }
 
   /// The timer indices of what `collect` got, in order.
-  fn indices(got: &[(u32, u32, u64)]) -> Vec<u32> {
+  fn indices(got: &[(u32, u32, u64, Option<u32>)]) -> Vec<u32> {
     got.iter().map(|g| g.0).collect()
   }
 
-  /// Waits until `n` pairs arrived (taking batches as JavaScript would), or times out.
+  /// Waits until `n` pairs arrived (taking batches as JavaScript would), or times out; each
+  /// with its batch's `now_tick` and `head`.
   fn collect(
     driver: &Driver<Arc<Signal>>,
     signal: &Signal,
     n: usize,
     timeout: Duration,
-  ) -> Vec<(u32, u32, u64)> {
+  ) -> Vec<(u32, u32, u64, Option<u32>)> {
     let deadline = Instant::now() + timeout;
     let mut got = Vec::new();
     let mut seen = 0;
@@ -394,7 +395,7 @@ mod tests {
       drop(count);
       let batch = driver.take_expired();
       for pair in batch.ids.chunks(2) {
-        got.push((pair[0], pair[1], batch.now_tick));
+        got.push((pair[0], pair[1], batch.now_tick, batch.head));
       }
     }
     got
@@ -413,7 +414,7 @@ mod tests {
     let got = collect(&driver, &signal, 4, Duration::from_secs(5));
     assert_eq!(indices(&got), [4, 2, 3, 1]);
     assert!(t0.elapsed() >= Duration::from_millis(30));
-    for (index, generation, now_tick) in got {
+    for (index, generation, now_tick, _) in got {
       assert_eq!(generation, 7);
       let deadline = match index {
         1 => 30,
@@ -487,33 +488,24 @@ mod tests {
     driver.shutdown();
   }
 
-  /// The next batch `driver` delivers, waiting up to five seconds for it.
-  fn next_batch(driver: &Driver<Arc<Signal>>) -> Expired {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-      let batch = driver.take_expired();
-      if !batch.ids.is_empty() || Instant::now() >= deadline {
-        return batch;
-      }
-      thread::sleep(Duration::from_millis(1));
-    }
-  }
-
   #[test]
   fn a_batch_carries_the_head_its_poll_had_applied_and_none_after_a_protocol_error() {
-    let (driver, _signal, mut p, _) = start();
+    let (driver, signal, mut p, _) = start();
+    let index_gen_head = |got: Vec<(u32, u32, u64, Option<u32>)>| -> Vec<(u32, u32, Option<u32>)> {
+      got.into_iter().map(|(i, g, _, h)| (i, g, h)).collect()
+    };
     p.push(CMD_BASE, 0, 0, 0.0);
     p.push(CMD_ARM_AFTER, 1, 3, 0.0);
     p.publish();
     driver.wake();
-    let batch = next_batch(&driver);
-    assert_eq!((batch.ids, batch.head), (vec![1, 3], Some(2)));
+    let got = collect(&driver, &signal, 1, Duration::from_secs(5));
+    assert_eq!(index_gen_head(got), [(1, 3, Some(2))]);
     p.push(7, 0, 0, 0.0); // an unknown kind
     p.push(CMD_ARM_AFTER, 2, 1, 0.0);
     p.publish();
     driver.wake();
-    let batch = next_batch(&driver);
-    assert_eq!((batch.ids, batch.head), (vec![2, 1], None));
+    let got = collect(&driver, &signal, 1, Duration::from_secs(5));
+    assert_eq!(index_gen_head(got), [(2, 1, None)]);
     driver.shutdown();
   }
 
