@@ -2,7 +2,7 @@
 //
 //   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
 //
-// suite: scale | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
+// suite: scale | memory-floor | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
@@ -13,7 +13,7 @@ import { loadEngine, report } from './lib/common.mjs'
 import { ctxSuite } from './lib/ctx.mjs'
 import { fire } from './lib/fire.mjs'
 import { idle } from './lib/idle.mjs'
-import { scale } from './lib/scale.mjs'
+import { memoryFloor, scale } from './lib/scale.mjs'
 import { steady } from './lib/steady.mjs'
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
@@ -30,6 +30,10 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
 } else {
   const lib = await loadEngine(engine)
   if (suite === 'scale') result = await scale(lib, N)
+  else if (suite === 'memory-floor') {
+    if (lib !== undefined) throw new Error('memory-floor loads no timer library: run it with engine node')
+    result = await memoryFloor(N)
+  }
   else if (suite.startsWith('steady-')) result = await steady(lib, N, suite.slice('steady-'.length), bench)
   else if (suite === 'fire') result = await fire(lib, N, 'chunked')
   else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')

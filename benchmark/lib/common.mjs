@@ -8,6 +8,17 @@ import { pathToFileURL } from 'node:url'
 /** The duration of the i-th timer of S1–S4 and S7: 60 s + (i mod 4096)·7 ms. */
 export const duration = (i) => 60_000 + (i % 4096) * 7
 
+/**
+ * The floors' object (S1 and S4): two fields, a number and the callback, the shape of
+ * afterfunc's `Timer` (`src/time.ts`), with no timer behind it.
+ */
+export class Bare {
+  constructor(k, f) {
+    this._k = k
+    this._f = f
+  }
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 export const immediate = () => new Promise((resolve) => setImmediate(resolve))
 

@@ -6,7 +6,7 @@
 // young-generation collector copying survivors and promoting them; that cost is real for an
 // application that arms N long-lived timers at once, and the same for every engine.
 
-import { cpuDelta, cpuSnapshot, duration, gcMemory, settle, sleep, slots, wheelThreadId } from './common.mjs'
+import { Bare, cpuDelta, cpuSnapshot, duration, gcMemory, settle, sleep, slots, wheelThreadId } from './common.mjs'
 
 /** ms slept after the engine applied every command and before memory is read. */
 export const MEMORY_SLEEP_MS = 100
@@ -78,4 +78,25 @@ export async function scale(lib, N) {
         },
   )
   return { arm, reset, stop, memory }
+}
+
+/**
+ * The S4 floor, in a process that loads no timer library: the memory N plain two-field
+ * objects (the `Timer`'s shape) hold when made in one loop and kept in an array, measured as
+ * `scale` measures timers (the same array, baseline, sleeps and collections). An engine that
+ * returns one object per timer cannot use less, whatever else it keeps; RSS also counts what
+ * V8 keeps of making and promoting N surviving objects in one run (its young generation's
+ * pages, the malloc arenas of its collector threads), which `gc()` does not give back.
+ */
+export async function memoryFloor(N) {
+  const f = () => {}
+  const objects = slots(N)
+  await sleep(MEMORY_SLEEP_MS)
+  const mem0 = gcMemory()
+  for (let i = 0; i < N; i++) objects[i] = new Bare(duration(i), f)
+  await null
+  await sleep(MEMORY_SLEEP_MS)
+  const mem1 = gcMemory()
+  if (objects[N - 1]._f !== f) throw new Error('unreachable: the objects are held')
+  return { memory: { heap_bytes: (mem1.heap - mem0.heap) / N, rss_bytes: (mem1.rss - mem0.rss) / N } }
 }

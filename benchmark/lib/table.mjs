@@ -1,7 +1,7 @@
 // The summary table: one row per figure, one column per engine, ratios against Node's timers
 // and the issue's targets marked met or missed.
 
-const fmt = (v, digits = 3) => {
+export const fmtValue = (v, digits = 3) => {
   if (v === undefined || v === null || Number.isNaN(v)) return '—'
   if (typeof v === 'string') return v
   if (v === 0) return '0'
@@ -10,11 +10,12 @@ const fmt = (v, digits = 3) => {
   if (a >= 100) return v.toFixed(0)
   return String(+v.toPrecision(digits))
 }
+const fmt = fmtValue
 const x = (r) => (r === undefined || !Number.isFinite(r) ? '—' : `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)}×`)
 
 /**
  * rows: [{ suite, figure, kind: 'lower' | 'higher' | 'bytes' | 'abs', values: {native, js, node, go},
- *          targets: [{ text, ok: boolean|undefined }] }]
+ *          targets: [{ text, ok: boolean|undefined, info?: true }] }]
  * 'lower' (time, CPU): ratio = node / engine, "× faster/less"; 'bytes': ratio = engine / node;
  * 'higher' (req/s): ratio = engine / node; 'abs': no ratio.
  */
@@ -43,7 +44,7 @@ export function renderTable(rows) {
       cell('go'),
       rn === undefined ? '' : `${x(rn)}${word}`,
       rj === undefined ? '' : `${x(rj)}${word}`,
-      (r.targets ?? []).map((t) => `${t.text}: ${t.ok === undefined ? 'n/a' : t.ok ? '**met**' : '**missed**'}`).join('; '),
+      (r.targets ?? []).map((t) => (t.info ? t.text : `${t.text}: ${t.ok === undefined ? 'n/a' : t.ok ? '**met**' : '**missed**'}`)).join('; '),
     ]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)))
@@ -53,6 +54,10 @@ export function renderTable(rows) {
 
 /** Target checks. Each returns { text, ok } with ok undefined when a figure is missing. */
 export const target = {
+  /** Not a target: a fact for reading the row against one (printed as is, never met or missed). */
+  info(text) {
+    return { text, ok: undefined, info: true }
+  },
   /** node / engine ≥ min (time or CPU: "min× faster"). */
   faster(row, engine, min, label = `${min}× faster`) {
     const r = ratio(row, engine)
