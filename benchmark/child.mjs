@@ -30,10 +30,7 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
 } else {
   const lib = await loadEngine(engine)
   if (suite === 'scale') result = await scale(lib, N)
-  else if (suite === 'memory-floor') {
-    if (lib !== undefined) throw new Error('memory-floor loads no timer library: run it with engine node')
-    result = await memoryFloor(N)
-  }
+  else if (suite === 'memory-floor') result = await memoryFloor(lib, N)
   else if (suite.startsWith('steady-')) result = await steady(lib, N, suite.slice('steady-'.length), bench)
   else if (suite === 'fire') result = await fire(lib, N, 'chunked')
   else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')

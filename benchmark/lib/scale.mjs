@@ -88,7 +88,8 @@ export async function scale(lib, N) {
  * V8 keeps of making and promoting N surviving objects in one run (its young generation's
  * pages, the malloc arenas of its collector threads), which `gc()` does not give back.
  */
-export async function memoryFloor(N) {
+export async function memoryFloor(lib, N) {
+  if (lib !== undefined) throw new Error('memory-floor loads no timer library: run it with engine node')
   const f = () => {}
   const objects = slots(N)
   await sleep(MEMORY_SLEEP_MS)
