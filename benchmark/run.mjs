@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { chartSvg } from './lib/chart.mjs'
 import { median } from './lib/common.mjs'
 import { foreignNote, measured, NOISY_PCT, runResult, serveAndLoad } from './lib/orchestrate.mjs'
-import { fmtValue, renderTable, target } from './lib/table.mjs'
+import { fmt, renderTable, target } from './lib/table.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)
@@ -246,16 +246,15 @@ const add = (suite, figure, kind, picked, targets = () => [], unit) => {
 }
 const N = fmtN(NMAX)
 
-add('S1 arm', `steady: arm+stop pair, ns/op (${N} live)`, 'lower', pick('steady-arm', (r) => r.pair?.ns), (row) => [
+const s1Pair = add('S1 arm', `steady: arm+stop pair, ns/op (${N} live)`, 'lower', pick('steady-arm', (r) => r.pair?.ns), (row) => [
   target.faster(row, 'native', 10),
   target.faster(row, 'native', 20, '20× faster (stretch)'),
   target.faster(row, 'js', 5),
   target.noSlowerThanGo(row, 'native'),
 ], 'op')
-add('S1 arm', 'steady floor: a new two-field object put in a long-lived table, then taken out, ns/op (no timer)', 'abs', pick('steady-arm', (r) => r.floor?.ns, NMAX, ['native', 'js', 'node']), (row) => {
-  const pair = rows.find((r) => r.suite === 'S1 arm')?.values.node
-  return [target.info(`10× Node's pair needs ≤ ${fmtValue(pair / 10)} ns per pair, this floor included`)]
-}, 'op')
+add('S1 arm', 'steady floor: a new two-field object put in a long-lived table, then taken out, ns/op (no timer)', 'abs', pick('steady-arm', (r) => r.floor?.ns, NMAX, ['native', 'js', 'node']), () => [
+  target.info(`10× Node's pair needs ≤ ${fmt(s1Pair.values.node / 10)} ns per pair, this floor included`),
+], 'op')
 add('S1 arm', 'steady: arm alone (stop untimed), ns/op', 'lower', pick('steady-arm', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node']), undefined, 'op')
 add('S1 arm', 'steady: arm+stop pair, process CPU ns/op', 'lower', pick('steady-arm', (r) => r.pair?.cpu_ns), undefined, 'cpu')
 add('S1 arm', `scale: first ${N} arms, JS-thread ns/op`, 'lower', pick('scale', (r) => r.arm.wall_ns), undefined, 'op')
@@ -272,14 +271,13 @@ add('S3 stop', 'steady: stop+arm pair, process CPU ns/op', 'lower', pick('steady
 add('S3 stop', `scale: first ${N} stops, JS-thread ns/op`, 'lower', pick('scale', (r) => r.stop.wall_ns), undefined, 'op')
 add('S3 stop', `scale: first ${N} stops, process CPU ns/op`, 'lower', pick('scale', (r) => r.stop.cpu_ns), undefined, 'cpu')
 add('S4 memory', `heapUsed+external B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.heap_bytes))
-add('S4 memory', `RSS B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.rss_bytes), (row) => [
+const s4Rss = add('S4 memory', `RSS B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.rss_bytes), (row) => [
   target.fraction(row, 'native', 0.5),
   target.fraction(row, 'js', 0.6),
 ])
-add('S4 memory', `floor: RSS B per plain two-field object, ${N} made in one loop and held (no timer library)`, 'abs', pick('memory-floor', (r) => r.memory.rss_bytes, NMAX, ['node']), (row) => {
-  const timers = rows.find((r) => r.figure.startsWith('RSS B/timer'))?.values.node
-  return [target.info(`0.5× Node's timers is ≤ ${fmtValue(timers / 2)} B per timer, this floor included`)]
-})
+add('S4 memory', `floor: RSS B per plain two-field object, ${N} made in one loop and held (no timer library)`, 'abs', pick('memory-floor', (r) => r.memory.rss_bytes, NMAX, ['node']), () => [
+  target.info(`0.5× Node's timers is ≤ ${fmt(s4Rss.values.node / 2)} B per timer, this floor included`),
+])
 add('S5 fire', `main-thread CPU ns/fire (${N} in 100 ms; Go: process)`, 'lower', pick('fire', (r, e) => (e === 'go' ? r.cpu_per_fire_ns : r.main_cpu_per_fire_ns)), (row) => [target.faster(row, 'native', 10, '10× less')], 'cpu')
 add('S5 fire', 'process CPU ns/fire (all threads)', 'lower', pick('fire', (r) => r.cpu_per_fire_ns), undefined, 'cpu')
 add('S5 fire', 'main-thread CPU ns/fire, one shared no-op callback (no lateness recorded)', 'lower', pick('fire-noop', (r) => r.main_cpu_per_fire_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')

@@ -244,10 +244,10 @@ export class Scheduler {
   }
 
   /**
-   * Writes a CANCEL of the current arming of slot `index` (`word` is its slot word). Neither
-   * this nor `cancelInBatch` is reached when `stop` takes an ARM back, so a loop that arms and
-   * stops in one turn inlines neither: `stop` and `arm` then fit V8's inlining budget for one
-   * loop (see `constants.ts`).
+   * Writes a CANCEL of the current arming of slot `index` (a CANCEL names only the slot).
+   * Neither this nor `cancelInBatch` is reached when `stop` takes an ARM back, so a loop that
+   * arms and stops in one turn inlines neither: `stop` and `arm` then fit V8's inlining budget
+   * for one loop (see `constants.ts`).
    */
   private putCancel(index: number): void {
     if (((this.limit - this.tail) | 0) <= 0) this.room()
@@ -255,13 +255,14 @@ export class Scheduler {
   }
 
   /**
-   * Cancels the current arming `gen` of slot `index` (`word` is its slot word) without a new
-   * command when its ARM command is still in the open batch (armed and stopped in the same
-   * turn, but not the last command of a fresh slot, which `stop` takes back): the engine has
-   * not seen that ARM. It becomes a CANCEL, which at that place in the ring disarms the slot's
-   * previous arming if the engine still holds it (a timer reset, then stopped, in this turn)
-   * and otherwise does nothing. Nothing else moves: the ring order of every other command is
-   * kept. Returns false, changing nothing, when the ARM is not in the open batch.
+   * Cancels the current arming of slot `index` (`word` is its slot word: that arming's
+   * generation and the position key of its ARM) without a new command when its ARM command is
+   * still in the open batch (armed and stopped in the same turn, but not the last command of a
+   * fresh slot, which `stop` takes back): the engine has not seen that ARM. It becomes a
+   * CANCEL, which at that place in the ring disarms the slot's previous arming if the engine
+   * still holds it (a timer reset, then stopped, in this turn) and otherwise does nothing.
+   * Nothing else moves: the ring order of every other command is kept. Returns false, changing
+   * nothing, when the ARM is not in the open batch.
    *
    * The key in `word` minus the open batch's key is the ARM's offset in the open batch if it
    * is there. It is at least BATCH_MAX, more than the batch holds, when the ARM went with one

@@ -1,7 +1,7 @@
 // The summary table: one row per figure, one column per engine, ratios against Node's timers
 // and the issue's targets marked met or missed.
 
-export const fmtValue = (v, digits = 3) => {
+export const fmt = (v, digits = 3) => {
   if (v === undefined || v === null || Number.isNaN(v)) return '—'
   if (typeof v === 'string') return v
   if (v === 0) return '0'
@@ -10,7 +10,6 @@ export const fmtValue = (v, digits = 3) => {
   if (a >= 100) return v.toFixed(0)
   return String(+v.toPrecision(digits))
 }
-const fmt = fmtValue
 const x = (r) => (r === undefined || !Number.isFinite(r) ? '—' : `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)}×`)
 
 /**
