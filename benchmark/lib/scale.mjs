@@ -53,11 +53,7 @@ export async function scale(lib, N) {
         },
   )
   await sleep(MEMORY_SLEEP_MS)
-  const mem1 = gcMemory()
-  const memory = {
-    heap_bytes: (mem1.heap - mem0.heap) / N,
-    rss_bytes: (mem1.rss - mem0.rss) / N,
-  }
+  const memory = perItem(mem0, gcMemory(), N)
 
   const reset = await phase(
     node
@@ -99,5 +95,10 @@ export async function memoryFloor(lib, N) {
   await sleep(MEMORY_SLEEP_MS)
   const mem1 = gcMemory()
   if (objects[N - 1]._f !== f) throw new Error('unreachable: the objects are held')
-  return { memory: { heap_bytes: (mem1.heap - mem0.heap) / N, rss_bytes: (mem1.rss - mem0.rss) / N } }
+  return { memory: perItem(mem0, mem1, N) }
+}
+
+/** Bytes per item between two `gcMemory` readings, N items apart. */
+function perItem(mem0, mem1, N) {
+  return { heap_bytes: (mem1.heap - mem0.heap) / N, rss_bytes: (mem1.rss - mem0.rss) / N }
 }
