@@ -3,6 +3,7 @@
 
 import { readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import v8 from 'node:v8'
 import { pathToFileURL } from 'node:url'
 
 /** The duration of the i-th timer of S1–S4 and S7: 60 s + (i mod 4096)·7 ms. */
@@ -47,12 +48,17 @@ export async function settle(lib) {
   await immediate()
 }
 
-/** heapUsed + external, and RSS, after two full collections. */
+/**
+ * heapUsed + external, RSS, and the memory V8's young generation holds (`young`: new space's
+ * physical size, which does not shrink back after the young generation grew), after two full
+ * collections.
+ */
 export function gcMemory() {
   globalThis.gc()
   globalThis.gc()
   const m = process.memoryUsage()
-  return { heap: m.heapUsed + m.external, rss: m.rss }
+  const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? NaN
+  return { heap: m.heapUsed + m.external, rss: m.rss, young }
 }
 
 /** CPU time of the whole process (every thread), in ns. */

@@ -98,7 +98,15 @@ export async function memoryFloor(lib, N) {
   return { memory: perItem(mem0, mem1, N) }
 }
 
-/** Bytes per item between two `gcMemory` readings, N items apart. */
+/**
+ * Bytes per item between two `gcMemory` readings, N items apart. `young_bytes` is the part of
+ * the RSS growth that is V8's young generation growing while the items were made (recorded in
+ * results.json; it explains the RSS floor, see benchmark/README.md).
+ */
 function perItem(mem0, mem1, N) {
-  return { heap_bytes: (mem1.heap - mem0.heap) / N, rss_bytes: (mem1.rss - mem0.rss) / N }
+  return {
+    heap_bytes: (mem1.heap - mem0.heap) / N,
+    rss_bytes: (mem1.rss - mem0.rss) / N,
+    young_bytes: (mem1.young - mem0.young) / N,
+  }
 }
