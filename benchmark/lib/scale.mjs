@@ -94,6 +94,9 @@ export async function memoryFloor(lib, N) {
   await null
   await sleep(MEMORY_SLEEP_MS)
   const mem1 = gcMemory()
+  // A use of `objects` after the readings: a suspended async function keeps only the
+  // variables it still uses, so without one V8 may collect the array, and the objects with
+  // it, at an `await` above (seen in a harness that did not read its array afterwards).
   if (objects[N - 1]._f !== f) throw new Error('unreachable: the objects are held')
   return { memory: perItem(mem0, mem1, N) }
 }
