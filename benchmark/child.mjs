@@ -2,12 +2,14 @@
 //
 //   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
 //
-// suite: scale | memory-floor | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
+// suite: scale | memory-floor | memory-floor-design | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
 // BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7); BENCH_PACKAGE (set by ab.mjs): the directory
-// of the afterfunc package to measure instead of this checkout's.
+// of the afterfunc package to measure instead of this checkout's; BENCH_DESIGN_WORD and
+// BENCH_DESIGN_ENTRY (memory-floor-design, run by hand): bytes of the slot word (default 4) and
+// of the wheel entry (default 12), each a multiple of 4.
 
 import { loadEngine, report } from './lib/common.mjs'
 import { ctxSuite } from './lib/ctx.mjs'
@@ -22,6 +24,16 @@ const [suite, engine, nArg] = process.argv.slice(2)
 const N = Number(nArg ?? 0)
 const bench = { time: Number(process.env.BENCH_TIME_MS ?? 1000), warmupTime: Number(process.env.BENCH_WARMUP_MS ?? 300) }
 
+/** The per-timer bytes that `memory-floor-design` adds beside the 8-byte slot. */
+function designBytes() {
+  const bytes = (name, fallback) => {
+    const v = Number(process.env[name] ?? fallback)
+    if (!Number.isInteger(v) || v < 0 || v % 4 !== 0) throw new RangeError(`${name} must be a multiple of 4, got ${process.env[name]}`)
+    return v
+  }
+  return { word: bytes('BENCH_DESIGN_WORD', 4), entry: bytes('BENCH_DESIGN_ENTRY', 12) }
+}
+
 let result
 if (suite === 'ctx' || suite === 'ctx-bytes') {
   const variant = engine.startsWith('node') ? engine : 'afterfunc'
@@ -31,6 +43,7 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
   const lib = await loadEngine(engine)
   if (suite === 'scale') result = await scale(lib, N)
   else if (suite === 'memory-floor') result = await memoryFloor(lib, N)
+  else if (suite === 'memory-floor-design') result = await memoryFloor(lib, N, designBytes())
   else if (suite.startsWith('steady-')) result = await steady(lib, N, suite.slice('steady-'.length), bench)
   else if (suite === 'fire') result = await fire(lib, N, 'chunked')
   else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')

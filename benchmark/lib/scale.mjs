@@ -83,22 +83,62 @@ export async function scale(lib, N) {
  * returns one object per timer cannot use less, whatever else it keeps; RSS also counts what
  * V8 keeps of making and promoting N surviving objects in one run (its young generation's
  * pages, the malloc arenas of its collector threads), which `gc()` does not give back.
+ *
+ * With `design` (suite `memory-floor-design`, run by hand: see benchmark/README.md, S4), each
+ * object also gets the least that an engine built as afterfunc is keeps per timer, with next
+ * to no slack: an 8-byte slot in a table of the objects (what maps a fired index back to its
+ * object), a `design.word`-byte slot word (the generation) and a `design.entry`-byte wheel
+ * entry outside V8's heap (deadline and links), each table grown in chunks of CHUNK slots that
+ * are big enough to be allocated outside the young generation, and every entry written so that
+ * its pages are resident. The last chunk's unused slots are the only slack (at N = 1M, under
+ * 0.5 B per timer: of them, only the slot table's pages are written, by `fill`).
  */
-export async function memoryFloor(lib, N) {
+export async function memoryFloor(lib, N, design) {
   if (lib !== undefined) throw new Error('memory-floor loads no timer library: run it with engine node')
+  const CHUNK = 65_536
   const f = () => {}
   const objects = slots(N)
+  const table = []
+  const words = []
+  const entries = []
   await sleep(MEMORY_SLEEP_MS)
   const mem0 = gcMemory()
-  for (let i = 0; i < N; i++) objects[i] = new Bare(duration(i), f)
+  if (design === undefined) {
+    for (let i = 0; i < N; i++) objects[i] = new Bare(duration(i), f)
+  } else {
+    const { word, entry } = design
+    for (let i = 0; i < N; i++) {
+      const o = new Bare(duration(i), f)
+      objects[i] = o
+      const c = Math.floor(i / CHUNK)
+      const j = i % CHUNK
+      if (j === 0) {
+        table.push(new Array(CHUNK).fill(0))
+        words.push(new Uint8Array(CHUNK * word))
+        entries.push(new Uint8Array(CHUNK * entry))
+      }
+      table[c][j] = o
+      for (let b = 0; b < word; b += 4) words[c][j * word + b] = 1
+      for (let b = 0; b < entry; b += 4) entries[c][j * entry + b] = 1
+    }
+  }
   await null
   await sleep(MEMORY_SLEEP_MS)
   const mem1 = gcMemory()
-  // A use of `objects` after the readings: a suspended async function keeps only the
-  // variables it still uses, so without one V8 may collect the array, and the objects with
-  // it, at an `await` above (seen in a harness that did not read its array afterwards).
+  // A use of `objects` (and of each table) after the readings: a suspended async function
+  // keeps only the variables it still uses, so without one V8 may collect the array, and the
+  // objects with it, at an `await` above (seen in a harness that did not read its array
+  // afterwards, and here: with only `table` read, the two byte tables were collected).
   if (objects[N - 1]._f !== f) throw new Error('unreachable: the objects are held')
-  return { memory: perItem(mem0, mem1, N) }
+  if (design !== undefined) {
+    const c = Math.floor((N - 1) / CHUNK)
+    const j = (N - 1) % CHUNK
+    const written = (a, bytes) => bytes === 0 || a[c][j * bytes] === 1
+    if (table[c][j] !== objects[N - 1] || !written(words, design.word) || !written(entries, design.entry)) {
+      throw new Error('unreachable: the tables are held and written')
+    }
+  }
+  return { memory: perItem(mem0, mem1, N), ...(design && { design: { slot: 8, ...design, chunk: CHUNK } }) }
 }
 
 /**
