@@ -28,7 +28,7 @@ const bench = { time: Number(process.env.BENCH_TIME_MS ?? 1000), warmupTime: Num
 function designBytes() {
   const bytes = (name, fallback) => {
     const v = Number(process.env[name] ?? fallback)
-    if (!Number.isInteger(v) || v < 0 || v % 4 !== 0) throw new RangeError(`${name} must be a multiple of 4, got ${process.env[name]}`)
+    if (!Number.isInteger(v) || v < 0 || v % 4 !== 0) throw new RangeError(`${name} must be a non-negative multiple of 4, got ${process.env[name]}`)
     return v
   }
   return { word: bytes('BENCH_DESIGN_WORD', 4), entry: bytes('BENCH_DESIGN_ENTRY', 12) }

@@ -1,5 +1,5 @@
 // S1/S2/S3 "scale" and S4: the first N arms, resets and stops in a fresh process, and the
-// memory the N live timers hold.
+// memory the N live timers hold; and S4's floors (`memoryFloor`), measured the same way.
 //
 // Cold on purpose: the loops run once, with no warm-up beyond one arm+stop that creates the
 // engine. Every Timer (or Node Timeout) survives, so the arm loop is dominated by V8's
