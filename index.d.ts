@@ -309,6 +309,12 @@ export declare namespace context {
      * that takes a signal. Created on first read; every read returns the same signal. If the
      * context is already done at the first read, the signal is already aborted.
      *
+     * What such an API rejects with is its own choice: `fetch` rejects with the reason itself
+     * (`err === context.cause(ctx)`, so `err === context.DeadlineExceeded` at a deadline);
+     * Node's own APIs (`events.once`, `timers/promises`, `stream.pipeline`, `fs.promises`,
+     * `child_process`, `readline`) reject with an `AbortError` (`code: 'ABORT_ERR'`) whose
+     * `cause` is the reason. `AbortSignal.any([ctx.signal, …])` aborts with the reason.
+     *
      * Its `'abort'` listeners run synchronously inside the call that made the context done,
      * after the whole subtree is done (so every descendant's `err()` is set), ancestors'
      * signals first. A listener that throws is reported as an uncaught exception by Node and
@@ -347,18 +353,22 @@ export declare namespace context {
   type CancelCauseFunc = (cause?: unknown) => void
 
   /**
-   * What {@link Context.err} returns for a cancelled context: a frozen `Error` with message
+   * What {@link Context.err} returns for a cancelled context: an `Error` with message
    * `'context canceled'` (Go's) and name `'CanceledError'`. The same object for every
-   * context and every runtime; compare with `===`. Its stack is just its first line: it is
-   * not thrown from any one place.
+   * context and every runtime; compare with `===`. Its name and message can be neither
+   * changed nor deleted, and its class's prototype is frozen. It is not frozen itself, and its
+   * `stack` stays writable: it starts as its first line (it is not thrown from any one place),
+   * and APIs that rethrow an abort reason may rewrite it (Node's `fetch` applies
+   * `Error.captureStackTrace` to it, which a frozen object would turn into a `TypeError`).
    */
   const Canceled: Error
 
   /**
-   * What {@link Context.err} returns once a context's deadline passed: a frozen `Error` with
+   * What {@link Context.err} returns once a context's deadline passed: an `Error` with
    * message `'context deadline exceeded'` (Go's), name `'DeadlineExceededError'` and
    * `timeout: true` (Go's `Timeout()` method). The same object for every context and every
-   * runtime; compare with `===`.
+   * runtime; compare with `===`. Like {@link Canceled}, its fields cannot be changed, and its
+   * `stack` may be.
    */
   const DeadlineExceeded: Error & { readonly timeout: true }
 

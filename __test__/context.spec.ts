@@ -618,7 +618,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
       expect(await settled(a.background().done(), 20)).toBe(false)
     })
 
-    test('Canceled and DeadlineExceeded are stable, frozen sentinels with Go\'s messages', () => {
+    test('Canceled and DeadlineExceeded are stable sentinels with Go\'s messages that cannot be changed', () => {
       const a = runtime(kind).context
       const b = runtime(kind).context
       expect(a.Canceled).toBe(b.Canceled)
@@ -630,12 +630,34 @@ describe.each(engines)('context on the %s engine', (kind) => {
       expect(a.Canceled.name).toBe('CanceledError')
       expect(a.DeadlineExceeded.name).toBe('DeadlineExceededError')
       expect(a.DeadlineExceeded.timeout).toBe(true)
-      expect(Object.isFrozen(a.Canceled)).toBe(true)
-      expect(Object.isFrozen(a.DeadlineExceeded)).toBe(true)
-      expect(() => {
-        ;(a.Canceled as { message: string }).message = 'changed'
-      }).toThrow(TypeError)
+      for (const [err, keys] of [
+        [a.Canceled, ['name', 'message']],
+        [a.DeadlineExceeded, ['name', 'message', 'timeout']],
+      ] as const) {
+        for (const key of keys) {
+          expect(Object.getOwnPropertyDescriptor(err, key)).toMatchObject({ writable: false, configurable: false })
+          expect(() => {
+            ;(err as unknown as Record<string, unknown>)[key] = 'changed'
+          }).toThrow(TypeError)
+          expect(() => delete (err as unknown as Record<string, unknown>)[key]).toThrow(TypeError)
+        }
+        expect(Object.isFrozen(Object.getPrototypeOf(err))).toBe(true)
+      }
+      expect(a.Canceled.message).toBe('context canceled')
       expect(Object.isFrozen(a)).toBe(true)
+    })
+
+    test('the sentinels survive Error.captureStackTrace, as Node\'s fetch applies it to an abort reason', () => {
+      const { context } = runtime(kind)
+      for (const err of [context.Canceled, context.DeadlineExceeded]) {
+        const message = err.message
+        Error.captureStackTrace(err)
+        expect(err.stack).toContain(message)
+        expect(err.message).toBe(message)
+      }
+      const [ctx, cancel] = context.withCancel(context.background())
+      cancel()
+      expect(ctx.err()).toBe(context.Canceled)
     })
 
     test('contexts of different runtimes mix: a child of another runtime\'s context follows it', async () => {

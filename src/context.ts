@@ -73,12 +73,25 @@ class DeadlineExceededError extends Error {
   readonly timeout = true as const
 }
 
-/** Freezes a sentinel error, whose stack is its header alone (it is not thrown from one place). */
+/**
+ * Makes `err` a sentinel: its name, message and other own fields can be neither changed nor
+ * deleted, and its class's prototype is frozen, so `err.message` and `instanceof` answer the
+ * same everywhere. Its stack starts as its header alone (it is not thrown from one place).
+ *
+ * The sentinel itself is not frozen, and its `stack` stays writable: APIs that take an
+ * `AbortSignal` rethrow its reason after `Error.captureStackTrace(reason)` (Node's `fetch`
+ * does), which V8 can only do on an extensible object. Identity, what `===` compares, is all
+ * such a rewrite could never change.
+ */
 function sentinel<E extends Error>(err: E): Readonly<E> {
   const name = err.constructor.name
-  Object.defineProperty(err, 'name', { value: name, enumerable: false, configurable: true, writable: true })
+  Object.defineProperty(err, 'name', { value: name, enumerable: false, configurable: false, writable: false })
+  for (const key of Object.getOwnPropertyNames(err)) {
+    if (key !== 'stack') Object.defineProperty(err, key, { configurable: false, writable: false })
+  }
   Object.defineProperty(err, 'stack', { value: `${name}: ${err.message}`, enumerable: false, configurable: true, writable: true })
-  return Object.freeze(err)
+  Object.freeze(Object.getPrototypeOf(err))
+  return err
 }
 
 /** Go's `context.Canceled`. One instance for every runtime of this module. */
