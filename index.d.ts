@@ -13,6 +13,25 @@
  */
 
 /**
+ * The environment's `AbortSignal`: Node's (`@types/node`) or the DOM's when either is loaded;
+ * otherwise the part of it afterfunc reads, so these types check in a project that has neither.
+ */
+type AbortSignalType = typeof globalThis extends { AbortSignal: { prototype: infer Signal } }
+  ? Signal
+  : {
+      readonly aborted: boolean
+      readonly reason: any
+      addEventListener(type: 'abort', listener: (this: any, event: any) => any, options?: { once?: boolean }): void
+      removeEventListener(type: 'abort', listener: (this: any, event: any) => any): void
+    }
+
+/** Brands a {@link context.Context}: only contexts made by the `context` namespace have it. */
+declare const contextBrand: unique symbol
+
+/** Carries the value type of a {@link context.Key}; it exists only in the types. */
+declare const keyValueType: unique symbol
+
+/**
  * Which engine this process runs: `'native'`, the Rust timing wheel on its own thread, or
  * `'js'`, the TypeScript timing wheel on the event loop. Both give the same results. The
  * native engine is used when its binary loads; set `AFTERFUNC_BACKEND=js` to force the
@@ -115,7 +134,10 @@ export declare namespace time {
    *
    * If `f` throws, the error surfaces as an `uncaughtException`, as from a `setTimeout`
    * callback; other timers due at the same time still run, at the latest on the next turn of
-   * the event loop.
+   * the event loop. What `f` returns is ignored: a promise it returns (an `async` function's)
+   * is not awaited, so its rejection surfaces as an `unhandledRejection`, not an
+   * `uncaughtException` (Node's default for either ends the process); catch inside `f`. The
+   * same holds for every callback this library calls.
    *
    * Throws a `TypeError`, creating nothing, if `d` is not a number or is NaN, or if `f` is
    * not a function.
@@ -129,7 +151,7 @@ export declare namespace time {
     /** Rejects the sleep with `context.cause(ctx)` as soon as `ctx` is done. */
     ctx?: context.Context
     /** Rejects the sleep with `signal.reason` as soon as `signal` aborts. */
-    signal?: AbortSignal
+    signal?: AbortSignalType
   }
 
   /**
@@ -145,7 +167,8 @@ export declare namespace time {
    *
    * Throws a `TypeError`, creating nothing, if `d` is not a number or is NaN, if `opts` is
    * neither `undefined` nor an object, if `opts.ctx` is not a context of this library or
-   * `opts.signal` not an `AbortSignal`.
+   * `opts.signal` not an `AbortSignal` (one the runtime made: an object that merely inherits
+   * from `AbortSignal.prototype` is not).
    */
   function sleep(d: number, opts?: SleepOptions): Promise<void>
 
@@ -253,6 +276,9 @@ export declare namespace context {
    * whole chain of parents.
    */
   interface Context {
+    /** Marks contexts made by this namespace; an object literal with the same methods is not a `Context`. */
+    readonly [contextBrand]: true
+
     /**
      * Returns the time at which this context will be done with {@link DeadlineExceeded}
      * (unless it is done sooner), or `undefined` if it has no deadline. Each call returns a
@@ -292,7 +318,7 @@ export declare namespace context {
      * A context derived from a done context reports the same error as that context, from the
      * moment it is made.
      */
-    err(): Error | undefined
+    err(): CanceledError | DeadlineExceededError | undefined
 
     /**
      * Returns the value that the nearest `withValue` on the chain from this context up to
@@ -301,6 +327,7 @@ export declare namespace context {
      * identity. Use a private symbol or object as the key to avoid collisions. Values pass
      * through every kind of context, `withoutCancel` included.
      */
+    value<T>(key: Key<T>): T | undefined
     value(key: unknown): unknown
 
     /**
@@ -332,7 +359,7 @@ export declare namespace context {
      * react to the end of a context in your own code, `done()` and `context.afterFunc` are
      * cheaper.
      */
-    readonly signal: AbortSignal
+    readonly signal: AbortSignalType
   }
 
   /**
@@ -361,7 +388,7 @@ export declare namespace context {
    * and APIs that rethrow an abort reason may rewrite it (Node's `fetch` applies
    * `Error.captureStackTrace` to it, which a frozen object would turn into a `TypeError`).
    */
-  const Canceled: Error
+  const Canceled: CanceledError
 
   /**
    * What {@link Context.err} returns once a context's deadline passed: an `Error` with
@@ -370,7 +397,44 @@ export declare namespace context {
    * runtime; compare with `===`. Like {@link Canceled}, its fields cannot be changed, and its
    * `stack` may be.
    */
-  const DeadlineExceeded: Error & { readonly timeout: true }
+  const DeadlineExceeded: DeadlineExceededError
+
+  /** The type of {@link Canceled}, the only value of it. */
+  interface CanceledError extends Error {
+    readonly name: 'CanceledError'
+    readonly message: 'context canceled'
+  }
+
+  /** The type of {@link DeadlineExceeded}, the only value of it. */
+  interface DeadlineExceededError extends Error {
+    readonly name: 'DeadlineExceededError'
+    readonly message: 'context deadline exceeded'
+    /** Go's `Timeout()`: always `true`. */
+    readonly timeout: true
+  }
+
+  /**
+   * A key for {@link withValue} whose values have type `T`, made by {@link key}:
+   * `ctx.value(k)` is then typed `T | undefined`. Each key is a distinct object, compared by
+   * identity, so two packages cannot collide by picking the same name.
+   */
+  interface Key<T> {
+    /** The name given to {@link key}, for debugging; it plays no part in lookups. */
+    readonly name: string
+    /** `context.Key(name)`. */
+    toString(): string
+    /** Only in the types: carries `T`. */
+    readonly [keyValueType]?: (value: T) => T
+  }
+
+  /**
+   * Returns a new key for {@link withValue}, distinct from every other (two calls with the
+   * same `name` give two keys). Go's idiom of an unexported key type, in a form TypeScript can
+   * check: `const userKey = context.key<User>('user')`, then
+   * `context.withValue(ctx, userKey, user)` and `ctx.value(userKey)` (a `User | undefined`).
+   * The key is frozen. Throws a `TypeError` if `name` is not a string.
+   */
+  function key<T>(name: string): Key<T>
 
   /**
    * Returns the empty root context: never done, no deadline, no values, `cause` undefined.
@@ -472,9 +536,10 @@ export declare namespace context {
    * answered by `parent` (the child shares its `done()`, `err()`, `signal`, deadline and
    * cause). It registers nothing. The nearest `withValue` for a key wins. Throws a
    * `TypeError` if `parent` is not a context of this library, or if `key` is `undefined` or
-   * `null` (Go panics on a nil key).
+   * `null` (Go panics on a nil key). With a {@link Key}, `value` must have the key's type.
    */
-  function withValue(parent: Context, key: unknown, value: unknown): Context
+  function withValue<T>(parent: Context, key: Key<T>, value: T): Context
+  function withValue<K>(parent: Context, key: K & ([K] extends [Key<any>] ? never : unknown), value: unknown): Context
 
   /**
    * Arranges for `f` to be called once, asynchronously, after `ctx` is done; if `ctx` is
@@ -524,9 +589,9 @@ export declare namespace context {
    * the same context, with one `'abort'` listener on the signal however many times it is
    * converted; the signal holds that listener, and so the context, until it aborts, and
    * nothing else is retained per call. Throws a `TypeError` if `signal` is not an
-   * `AbortSignal`.
+   * `AbortSignal` the runtime made (as {@link time.sleep} checks it).
    */
-  function fromSignal(signal: AbortSignal): Context
+  function fromSignal(signal: AbortSignalType): Context
 }
 
 /** Tools for testing code that uses {@link time} and {@link context}. */

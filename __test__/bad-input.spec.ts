@@ -303,6 +303,7 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
         ['a look-alike', { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} }],
         ['an AbortController', new AbortController()],
         ['an EventTarget', new EventTarget()],
+        ['an object made from AbortSignal.prototype', Object.create(AbortSignal.prototype)],
         ['a context', rt.context.background()],
       ] as const) {
         expectThrow(() => rt.time.sleep(10, { signal: s as never }), TypeError, /^time\.sleep: opts\.signal must be an AbortSignal, got /, `sleep(10, { signal: ${name} })`)
@@ -500,6 +501,7 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
         ['a look-alike', { aborted: true, reason: 'x', addEventListener() {} }],
         ['an AbortController', new AbortController()],
         ['an EventTarget', new EventTarget()],
+        ['an object made from AbortSignal.prototype', Object.create(AbortSignal.prototype)],
         ['a context', rt.context.background()],
       ] as const) {
         expectThrow(() => rt.context.fromSignal(s as never), TypeError, /^context\.fromSignal: the signal must be an AbortSignal, got /, `fromSignal(${name})`)

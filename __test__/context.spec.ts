@@ -587,6 +587,25 @@ describe.each(engines)('context on the %s engine', (kind) => {
       expect(n.value('0')).toBeUndefined()
     })
 
+    test('key(name) makes a distinct, frozen key each call; the key, not its name, finds the value', () => {
+      const { context } = runtime(kind)
+      const user = context.key<{ name: string }>('user')
+      const alsoUser = context.key<{ name: string }>('user')
+      expect(user).not.toBe(alsoUser)
+      expect(user.name).toBe('user')
+      expect(String(user)).toBe('context.Key(user)')
+      expect(Object.isFrozen(user)).toBe(true)
+      const ann = { name: 'ann' }
+      const c = context.withValue(context.background(), user, ann)
+      expect(c.value(user)).toBe(ann)
+      expect(c.value(alsoUser)).toBeUndefined()
+      expect(c.value('user')).toBeUndefined()
+      expect(context.withValue(c, alsoUser, { name: 'bob' }).value(user)).toBe(ann)
+      for (const bad of [undefined, null, 1, Symbol('k'), {}]) {
+        expect(() => context.key(bad as never)).toThrow(TypeError)
+      }
+    })
+
     test('withValue shares its parent\'s done(), err(), signal and deadline, and registers nothing', () => {
       const { context } = runtime(kind)
       const [parent, cancel] = context.withTimeout(context.background(), 60_000)

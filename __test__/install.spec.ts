@@ -91,6 +91,18 @@ const kind: 'native' | 'js' = backend
 const [ctx, cancel]: [context.Context, context.CancelFunc] = context.withTimeout(context.background(), time.Second)
 const signal: AbortSignal = ctx.signal
 const err: Error | undefined = ctx.err()
+const sentinel: context.CanceledError | context.DeadlineExceededError | undefined = ctx.err()
+const errName: 'CanceledError' | 'DeadlineExceededError' | undefined = ctx.err()?.name
+const portKey: context.Key<number> = context.key<number>('port')
+const withPort: context.Context = context.withValue(ctx, portKey, 8080)
+const port: number | undefined = withPort.value(portKey)
+const untyped: unknown = withPort.value('a key of any other kind')
+// @ts-expect-error a key's values have its type
+context.withValue(ctx, portKey, 'eighty')
+// @ts-expect-error value(key) has the key's type
+const portName: string | undefined = withPort.value(portKey)
+// @ts-expect-error a hand-made object with the same methods is not a Context
+const fake: context.Context = { deadline: () => undefined, done: () => new Promise<void>(() => {}), err: () => undefined, value: () => undefined, signal }
 cancel()
 const slept: Promise<void> = time.sleep(10, { ctx, signal })
 const ticker: time.Ticker = time.newTicker(time.Second, () => {})
@@ -117,7 +129,7 @@ time.afterFunc('5', () => {})
 time.afterFunc(5)
 // @ts-expect-error backend is a closed set
 const other: 'wasm' = backend
-export { kind, active, was, refd, other, signal, err, slept, advanced }
+export { kind, active, was, refd, other, signal, err, slept, advanced, sentinel, errName, port, untyped, portName, fake }
 `
     let dir = ''
     beforeAll(() => {
@@ -129,6 +141,33 @@ export { kind, active, was, refd, other, signal, err, slept, advanced }
       writeFileSync(join(dir, 'consumer.mts'), consumer)
       writeFileSync(join(dir, 'consumer.cts'), consumer)
       writeFileSync(join(dir, 'consumer.ts'), consumer)
+    }, 60_000)
+
+    test('with neither @types/node nor the DOM library', () => {
+      writeFileSync(
+        join(dir, 'bare.ts'),
+        `import { time, context, testing } from 'afterfunc'
+const [ctx, cancel] = context.withTimeout(context.background(), time.Second)
+const aborted: boolean = ctx.signal.aborted
+const fromSignal: context.Context = context.fromSignal(ctx.signal)
+const slept: Promise<void> = time.sleep(10, { ctx, signal: ctx.signal })
+const stopped: boolean = time.afterFunc(5, () => {}).stop()
+using clock = testing.virtualClock()
+cancel()
+export { aborted, fromSignal, slept, stopped, clock }
+`,
+      )
+      const config = join(dir, 'tsconfig.bare.json')
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: { strict: true, noEmit: true, module: 'esnext', moduleResolution: 'bundler', target: 'es2022', lib: ['es2022'], types: [], skipLibCheck: false },
+          files: ['bare.ts'],
+        }),
+      )
+      const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: dir, encoding: 'utf8' })
+      expect(r.stdout + r.stderr).toBe('')
+      expect(r.status).toBe(0)
     }, 60_000)
 
     test.each([

@@ -66,6 +66,39 @@ describe.each(engines)('process behaviour on the %s engine', (kind) => {
     })
   })
 
+  describe('a callback that returns a promise', () => {
+    test('its rejection is an unhandledRejection, not an uncaughtException, and loses no other timer', async () => {
+      const r = await runChild(
+        kind,
+        `
+        const { time, context } = afterfunc
+        const seen = []
+        process.on('uncaughtException', (err) => seen.push('uncaughtException:' + err.message))
+        process.on('unhandledRejection', (err) => seen.push('unhandledRejection:' + err.message))
+        const ran = []
+        time.afterFunc(2, async () => { ran.push('timer'); throw new Error('from a timer') })
+        time.afterFunc(2, () => ran.push('next'))
+        const ticker = time.newTicker(3, async () => { ticker.stop(); ran.push('tick'); throw new Error('from a ticker') })
+        const [ctx, cancel] = context.withCancel(context.background())
+        context.afterFunc(ctx, async () => { ran.push('context'); throw new Error('from context.afterFunc') })
+        cancel()
+        process.on('exit', () => console.log(JSON.stringify({ seen: seen.sort(), ran: ran.sort() })))
+        `,
+      )
+      expect(r.code).toBe(0)
+      expect(JSON.parse(r.stdout.trim())).toEqual({
+        seen: ['unhandledRejection:from a ticker', 'unhandledRejection:from a timer', 'unhandledRejection:from context.afterFunc'],
+        ran: ['context', 'next', 'tick', 'timer'],
+      })
+    })
+
+    test('without a handler the rejection ends the process, as Node does for any unhandled rejection', async () => {
+      const r = await runChild(kind, `afterfunc.time.afterFunc(1, async () => { throw new Error('async-boom') })`)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toContain('async-boom')
+    })
+  })
+
   describe('9. process lifetime', () => {
     test('a pending timer keeps the process alive until it fires', async () => {
       const r = await runChild(kind, `afterfunc.time.afterFunc(150, () => console.log('fired'))`)

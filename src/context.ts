@@ -45,9 +45,9 @@
  * context carrying key). Everything else O(1).
  */
 
-import type { context as ContextApi } from '../index'
+import type { contextBrand, context as ContextApi } from '../index'
 import { K } from './constants'
-import { checkFunction, describe, toDelay } from './errors'
+import { checkFunction, describe, isAbortSignal, toDelay } from './errors'
 import type { Schedulable, Scheduler } from './scheduler'
 import { types } from 'node:util'
 
@@ -55,6 +55,7 @@ const isDate = types.isDate
 const dateGetTime = Date.prototype.getTime
 
 type Context = ContextApi.Context
+type Key<T> = ContextApi.Key<T>
 type CancelFunc = ContextApi.CancelFunc
 type CancelCauseFunc = ContextApi.CancelCauseFunc
 
@@ -65,6 +66,8 @@ export interface ContextDeps {
   /** The wall clock, in epoch ms, that `Date` deadlines are measured against; `Date.now` by default. */
   readonly wallNow?: () => number
 }
+
+type Sentinel = ContextApi.CanceledError | ContextApi.DeadlineExceededError
 
 /** The class of {@link Canceled} (not exported: compare with the sentinel itself). */
 class CanceledError extends Error {}
@@ -95,9 +98,9 @@ function sentinel<E extends Error>(err: E): Readonly<E> {
 }
 
 /** Go's `context.Canceled`. One instance for every runtime of this module. */
-export const Canceled: Error = sentinel(new CanceledError('context canceled'))
+export const Canceled = sentinel(new CanceledError('context canceled')) as ContextApi.CanceledError
 /** Go's `context.DeadlineExceeded`, with Go's `Timeout() == true` as a property. */
-export const DeadlineExceeded: Error & { readonly timeout: true } = sentinel(new DeadlineExceededError('context deadline exceeded'))
+export const DeadlineExceeded = sentinel(new DeadlineExceededError('context deadline exceeded')) as ContextApi.DeadlineExceededError
 
 /** The largest time value a Date holds (±8.64e15 ms around the epoch). */
 const MAX_TIME_VALUE = 8.64e15
@@ -123,6 +126,8 @@ function never(): Promise<void> {
 abstract class Ctx implements Context {
   /** The brand: only objects built by these classes are contexts. */
   readonly #brand = true
+  /** The same brand for the type checker (`index.d.ts`); it does not exist at run time. */
+  declare readonly [contextBrand]: true
   /** Parent, for value lookup and for leaving the parent's kid set. */
   readonly _p: Ctx | undefined
   /** Nearest cancelable context (this one if it is cancelable); undefined if never done. */
@@ -154,10 +159,12 @@ abstract class Ctx implements Context {
     return c === undefined ? never() : c._donePromise()
   }
 
-  err(): Error | undefined {
+  err(): Sentinel | undefined {
     return this._c?._err
   }
 
+  value<T>(key: Key<T>): T | undefined
+  value(key: unknown): unknown
   value(key: unknown): unknown {
     for (let c: Ctx | undefined = this; c !== undefined; c = c._p) {
       if (c instanceof ValueCtx) {
@@ -243,7 +250,7 @@ class CancelCtx extends Ctx {
   /** Registered cancelable children and afterFunc registrations; dropped when done. */
   _kids: Set<Kid> | undefined = undefined
   /** Canceled or DeadlineExceeded once done; never changes after. */
-  _err: Error | undefined = undefined
+  _err: Sentinel | undefined = undefined
   /**
    * Once done, the cause (the err itself when none was given). While pending, a TimerCtx keeps
    * here the cause to record when its deadline passes (undefined for none).
@@ -364,7 +371,7 @@ class Reg implements Schedulable {
  * `root` is done already (the first cancel wins). `detach` removes `root` from the kid set it
  * registered in (its own cancel function and its timer do; propagation need not).
  */
-function cancel(root: CancelCtx, err: Error, cause: unknown, detach: boolean): void {
+function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean): void {
   if (root._err !== undefined) return
   if (cause === undefined || cause === null) cause = err
   if (detach) root._p!._c?._kids?.delete(root)
@@ -444,6 +451,18 @@ function toDeadline(d: unknown, where: string): number {
     throw new TypeError(`${where}: the deadline must be a valid time (epoch ms within ±8.64e15), got ${describe(d)}`)
   }
   return d
+}
+
+/** A key made by `context.key`: an object with a name, compared by identity. */
+class ContextKey<T> implements Key<T> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+    Object.freeze(this)
+  }
+  toString(): string {
+    return `context.Key(${this.name})`
+  }
 }
 
 /** Whether `v` is a context made by this module (any runtime). */
@@ -566,12 +585,16 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
       return new ValueCtx(p, key, value)
     },
     afterFunc,
+    key<T>(name: string): Key<T> {
+      if (typeof name !== 'string') throw new TypeError(`context.key: the name must be a string, got ${describe(name)}`)
+      return new ContextKey<T>(name)
+    },
     cause(ctx: Context): unknown {
       const c = asCtx(ctx, 'context.cause', 'context')._c
       return c === undefined || c._err === undefined ? undefined : c._cause
     },
     fromSignal(signal: AbortSignal): Context {
-      if (!(signal instanceof AbortSignal)) {
+      if (!isAbortSignal(signal)) {
         throw new TypeError(`context.fromSignal: the signal must be an AbortSignal, got ${describe(signal)}`)
       }
       let c = bySignal.get(signal)

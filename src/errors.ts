@@ -61,3 +61,20 @@ export function checkFunction(f: unknown, where: string): asserts f is () => voi
 function notAFunction(f: unknown, where: string): TypeError {
   return new TypeError(`${where}: the callback must be a function, got ${describe(f)}`)
 }
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!
+
+/**
+ * Whether `v` is a real `AbortSignal`: one the runtime made, whose `aborted` getter answers.
+ * `instanceof` alone is not enough: `Object.create(AbortSignal.prototype)` passes it, and then
+ * fails in every API that reads it (Node's `ERR_INVALID_THIS`), long after the call.
+ */
+export function isAbortSignal(v: unknown): v is AbortSignal {
+  if (typeof v !== 'object' || v === null) return false
+  try {
+    abortedGetter.call(v)
+    return true
+  } catch {
+    return false
+  }
+}

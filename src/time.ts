@@ -10,7 +10,7 @@
 
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
-import { checkFunction, describe, toDelay, toPeriod } from './errors'
+import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './errors'
 import { S, type Schedulable, type Scheduler } from './scheduler'
 
 /**
@@ -191,7 +191,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     if (ctx !== undefined && !isContext(ctx)) {
       throw new TypeError(`time.sleep: opts.ctx must be a context made by afterfunc's context namespace, got ${describe(ctx)}`)
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    if (signal !== undefined && !isAbortSignal(signal)) {
       throw new TypeError(`time.sleep: opts.signal must be an AbortSignal, got ${describe(signal)}`)
     }
     return wait(delay, ctx, signal)
