@@ -17,15 +17,13 @@ export declare class NativeWheel {
   /**
    * Starts a wheel thread.
    *
-   * `on_expired(ids, nowTick, head)` is called on this JavaScript thread with `index,
-   * generation` pairs of expired timers, in expiry order, the tick every one of them was due
-   * by, and the ring position (`CTRL_HEAD`) the wheel had applied commands up to when it
-   * polled the first of them, or -1 once a command broke the protocol.
+   * `on_expired(ids, nowTick)` is called on this JavaScript thread with `index, generation`
+   * pairs of expired timers, in expiry order, and the tick every one of them was due by.
    * `js_now` must be a `performance.now()` taken just before this call: the wheel's clock
    * starts there and so never runs ahead of JavaScript's. The thread does not keep the
    * process alive until [`set_ref`](Self::set_ref)`(true)`.
    */
-  constructor(onExpired: (arg0: Uint32Array, arg1: number, arg2: number) => unknown, jsNow: number)
+  constructor(onExpired: (arg0: Uint32Array, arg1: number) => unknown, jsNow: number)
   /**
    * The control block and command ring as an `ArrayBuffer` (layout in `constants`). Call it
    * once: every call returns a new `ArrayBuffer` over the same memory.

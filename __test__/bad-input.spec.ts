@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path'
 import { runInNewContext } from 'node:vm'
 import { describe, expect, test } from 'vitest'
 import type { context as ContextApi } from '../index'
-import { K } from '../src/constants.ts'
+import { Shared } from '../src/constants.ts'
 import { childCount } from '../src/context.ts'
 import type { Runtime } from '../src/runtime.ts'
 import { engines, entry, runtime, sleep, until } from './helpers.ts'
@@ -60,8 +60,8 @@ const notFunctions: [string, unknown][] = [
 ]
 /** Huge durations, all at or beyond Go's largest: each saturates to exactly MAX_DURATION_MS. */
 const huge: [string, number][] = [
-  ['MAX_DURATION_MS', K.MAX_DURATION_MS],
-  ['2 * MAX_DURATION_MS', 2 * K.MAX_DURATION_MS],
+  ['MAX_DURATION_MS', Shared.MAX_DURATION_MS],
+  ['2 * MAX_DURATION_MS', 2 * Shared.MAX_DURATION_MS],
   ['2^53', 2 ** 53],
   ['1e300', 1e300],
   ['Number.MAX_VALUE', Number.MAX_VALUE],
@@ -157,14 +157,14 @@ const durationMessage = (where: string) => new RegExp(`^${where.replace('.', '\\
  * a 0 ms timer wakes it first to apply every command.
  */
 async function expectSaturated(rt: Runtime, index: number, before: number, after: number, label: string): Promise<void> {
-  const low = Math.ceil(before + K.MAX_DURATION_MS) - 1
+  const low = Math.ceil(before + Shared.MAX_DURATION_MS) - 1
   // (Awaited, so its slot is free again before the test arms anything else.)
   await new Promise<void>((resolve) => rt.time.afterFunc(0, resolve))
   await until(() => (rt.scheduler.deadlineOf(index) ?? 0) >= low, 3000).catch(() => {})
   const tick = rt.scheduler.deadlineOf(index)
   expect(tick, label).toBeGreaterThanOrEqual(low)
   // The batch's clock reading is taken at most a few ms after the call (a microtask later).
-  expect(tick, label).toBeLessThanOrEqual(Math.ceil(after + 50 + K.MAX_DURATION_MS) + 1)
+  expect(tick, label).toBeLessThanOrEqual(Math.ceil(after + 50 + Shared.MAX_DURATION_MS) + 1)
 }
 
 describe.each(engines)('bad input on the %s engine', (kind) => {
@@ -229,10 +229,10 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
 
     // The methods check their receiver: left unchecked, Timer.prototype.reset called on a
     // foreign object would arm it, keep the process alive, and have the scheduler call its
-    // `_f` from the delivery loop later.
+    // `_run` from the delivery loop later.
     const foreignReceivers = (rt: Runtime, other: Runtime): [string, unknown][] => [
       ['a plain object', {}],
-      ['an object shaped like a timer', { _k: 0, _f: () => {} }],
+      ['an object shaped like a timer', { _slotRef: 0, _run: () => {} }],
       ['undefined', undefined],
       ['a Timer of another runtime', other.time.afterFunc(60_000, () => {})],
       ['a Ticker of another runtime', other.time.newTicker(60_000, () => {})],
@@ -545,10 +545,10 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
       let at = 0
       const start = clock.now()
       rt.time.afterFunc(Infinity, () => (at = clock.now()))
-      await clock.advance(K.MAX_DURATION_MS - 1)
+      await clock.advance(Shared.MAX_DURATION_MS - 1)
       expect(at).toBe(0)
       await clock.advance(2)
-      expect(at).toBe(Math.ceil(start + K.MAX_DURATION_MS))
+      expect(at).toBe(Math.ceil(start + Shared.MAX_DURATION_MS))
     })
 
     // The virtual clock stops short of the engines' last tick (MAX_TICK ms): deadlines are held
@@ -557,8 +557,8 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
       const rt = runtime(kind)
       using clock = rt.testing.virtualClock()
       const start = clock.now()
-      const END = K.MAX_TICK / K.TICKS_PER_MS
-      await expectReject(() => clock.advance(2 * K.MAX_DURATION_MS), RangeError, /^VirtualClock\.advance: advancing .* would reach the end of the engines' range/, 'advance(2 * MAX)')
+      const END = Shared.MAX_TICK / Shared.TICKS_PER_MS
+      await expectReject(() => clock.advance(2 * Shared.MAX_DURATION_MS), RangeError, /^VirtualClock\.advance: advancing .* would reach the end of the engines' range/, 'advance(2 * MAX)')
       await expectReject(() => clock.advance(END - start), RangeError, /^VirtualClock\.advance: /, 'advance to MAX_TICK')
       expect(clock.now()).toBe(start)
       // To the last millisecond before the end: allowed.
@@ -662,8 +662,8 @@ describe.each(engines)('huge and infinite durations saturate at 2^63-1 ns on the
         const label = `${call}(bg, ${name})`
         await expectSaturated(rt, 0, before, after, label)
         const deadline = ctx.deadline()!.getTime()
-        expect(deadline, label).toBeGreaterThanOrEqual(wallBefore + K.MAX_DURATION_MS - 1)
-        expect(deadline, label).toBeLessThanOrEqual(wallAfter + K.MAX_DURATION_MS + 1)
+        expect(deadline, label).toBeGreaterThanOrEqual(wallBefore + Shared.MAX_DURATION_MS - 1)
+        expect(deadline, label).toBeLessThanOrEqual(wallAfter + Shared.MAX_DURATION_MS + 1)
         expect(ctx.err(), label).toBeUndefined()
         cancel()
         expect(rt.scheduler.active, label).toBe(0)

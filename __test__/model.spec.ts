@@ -10,7 +10,7 @@
 
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { K } from '../src/constants.ts'
+import { Shared } from '../src/constants.ts'
 import { engines, runtime } from './helpers.ts'
 
 const delay = fc.oneof(
@@ -42,7 +42,7 @@ const timerOp = fc.oneof(
  * (`start + now` is what the clock reads), so a delay too small to change it (5e-324) does not.
  */
 function deadlineAt(start: number, now: number, d: number): number {
-  const delay = d > 0 ? Math.min(d, K.MAX_DURATION_MS) : 0
+  const delay = d > 0 ? Math.min(d, Shared.MAX_DURATION_MS) : 0
   return Math.ceil(start + now + delay) - start
 }
 

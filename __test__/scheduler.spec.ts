@@ -3,96 +3,85 @@
 // consumed, never lose one, and leave the engine holding exactly the active timers.
 
 import { expect, test } from 'vitest'
-import { K } from '../src/constants.ts'
+import { Shared } from '../src/constants.ts'
 import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
-import { Ring } from '../src/engine/ring.ts'
+import { type CommandVisitor, Ring } from '../src/engine/ring.ts'
 import type { Deliver, Engine } from '../src/engine/types.ts'
-import { Scheduler, type Schedulable } from '../src/scheduler.ts'
+import { Scheduler } from '../src/scheduler.ts'
+import type { Schedulable } from '../src/slots.ts'
 import { until } from './helpers.ts'
 
-class LazyEngine implements Engine {
+class LazyEngine implements Engine, CommandVisitor {
   /** When true, `published` consumes nothing: only `makeRoom` does. */
   idle = false
-  readonly i32: Int32Array
-  readonly f64: Float64Array
+  readonly ring = Ring.allocate()
   readonly armed = new Map<number, number>()
   errors: string[] = []
   /** CANCELs that found their slot not armed. */
   noopCancels = 0
   private rand: () => number
+  /** Where the last published batch ended. */
+  private seenTail = 0
+  /** While checking a batch: its BASE time. */
+  private batchBase = Number.NaN
 
   constructor(rand: () => number) {
-    const memory = new ArrayBuffer(K.CTRL_BYTES + K.RING_CAPACITY * K.CMD_BYTES)
-    this.i32 = new Int32Array(memory)
-    this.f64 = new Float64Array(memory)
     this.rand = rand
   }
 
   private check(): void {
-    const used = (Atomics.load(this.i32, K.CTRL_TAIL) - Atomics.load(this.i32, K.CTRL_HEAD)) | 0
-    if (used < 0 || used > K.RING_CAPACITY) this.errors.push(`published ${used} commands ahead of the consumer`)
+    const used = this.ring.unconsumed()
+    if (used < 0 || used > Shared.RING_CAPACITY) this.errors.push(`published ${used} commands ahead of the consumer`)
+  }
+
+  base(time: number): void {
+    this.batchBase = time
+    if (!(time > 0)) this.errors.push(`BASE without a time: ${time}`)
+  }
+
+  arm(index: number, generation: number, delay: number): void {
+    if (!(delay >= 0)) this.errors.push(`bad delay ${delay}`)
+    this.armed.set(index, generation)
+  }
+
+  cancel(index: number): void {
+    // As in both engines, a CANCEL disarms its slot whatever the generation, and does nothing
+    // when the slot is not armed. Were one a CANCEL of the wrong arming, the checks of `run`
+    // below would find a pending timer missing here.
+    if (!this.armed.delete(index)) this.noopCancels++
   }
 
   /** Applies up to `max` published commands. */
   consume(max = Infinity): void {
     this.check()
-    const tail = Atomics.load(this.i32, K.CTRL_TAIL)
-    let head = Atomics.load(this.i32, K.CTRL_HEAD)
-    let base = Number.NaN
-    for (let n = 0; head !== tail && n < max; n++) {
-      const w = K.CTRL_BYTES / 4 + (head & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
-      const word0 = this.i32[w]!
-      const index = this.i32[w + 1]!
-      const value = this.f64[(w >> 1) + 1]!
-      const gen = (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK
-      switch (word0 & K.CMD_KIND_MASK) {
-        case K.CMD_BASE:
-          base = value
-          if (!(value > 0)) this.errors.push(`BASE without a time: ${value}`)
-          break
-        case K.CMD_ARM_AFTER:
-          if (!(value >= 0)) this.errors.push(`bad delay ${value}`)
-          this.armed.set(index, gen)
-          break
-        case K.CMD_CANCEL:
-          // As in both engines, a CANCEL disarms its slot whatever the generation, and does
-          // nothing when the slot is not armed: the scheduler sends one when a timer armed and
-          // stopped in the same turn turns its ARM into a CANCEL of the slot's previous arming,
-          // which may be gone already. It carries no generation; were one a CANCEL of the
-          // wrong arming, the checks of `run` below would find an active timer missing here.
-          if (gen !== 0) this.errors.push(`CANCEL ${index} with generation bits ${gen}`)
-          if (!this.armed.delete(index)) this.noopCancels++
-          break
-        default:
-          this.errors.push(`corrupt command ${word0}`)
-      }
-      head = (head + 1) | 0
-    }
-    void base
-    Atomics.store(this.i32, K.CTRL_HEAD, head)
+    const head = this.ring.head()
+    const available = this.ring.unconsumed()
+    const n = Math.min(max, available)
+    const to = (head + n) | 0
+    this.ring.visit(head, to, this)
+    Atomics.store(this.ring.i32, Shared.CTRL_HEAD, to)
   }
 
-  /** Where the last published batch ended. */
-  private seenTail = 0
-
-  published(earliest: number): void {
-    // `earliest` must be a lower bound of every deadline the batch arms (the native engine
-    // wakes its thread on it): check it against the batch's BASE and ARM commands.
-    const tail = Atomics.load(this.i32, K.CTRL_TAIL)
-    let base = Number.NaN
-    let min = Infinity
-    for (let seq = this.seenTail; seq !== tail; seq = (seq + 1) | 0) {
-      const w = K.CTRL_BYTES / 4 + (seq & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
-      const kind = this.i32[w]! & K.CMD_KIND_MASK
-      if (kind === K.CMD_BASE) base = this.f64[(w >> 1) + 1]!
-      else if (kind === K.CMD_ARM_AFTER) min = Math.min(min, base + this.f64[(w >> 1) + 1]!)
-    }
+  published(): void {
+    // Every published batch starts with a BASE whose time is set: checked on what was just
+    // published, before any of it is consumed.
+    const tail = this.ring.tail()
+    this.batchBase = Number.NaN
+    this.ring.visit(this.seenTail, tail, {
+      base: (time) => {
+        this.batchBase = time
+        if (!(time > 0)) this.errors.push(`BASE without a time: ${time}`)
+      },
+      arm: () => {
+        if (Number.isNaN(this.batchBase)) this.errors.push('an ARM before any BASE')
+      },
+      cancel: () => {},
+    })
     this.seenTail = tail
-    if (!(earliest <= min)) this.errors.push(`a batch arming at ${min} was published with earliest ${earliest}`)
     // A busy wheel thread: sometimes nothing, sometimes part, sometimes everything.
     if (this.idle) return
     const r = this.rand()
-    this.consume(r < 0.3 ? 0 : r < 0.6 ? Math.floor(this.rand() * K.RING_CAPACITY) : Infinity)
+    this.consume(r < 0.3 ? 0 : r < 0.6 ? Math.floor(this.rand() * Shared.RING_CAPACITY) : Infinity)
   }
 
   makeRoom(): void {
@@ -159,14 +148,12 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
   const live = new Set<Schedulable>()
   const all: Schedulable[] = []
   let wrongReturns = 0
-  // Delays grow with every arm, so the first ARM of a batch is its earliest: a batch whose
-  // `earliest` leaves out an ARM carried over a batch boundary is caught (see `published`).
   let n = 0
   for (const size of sizes) {
     for (let op = 0; op < size; op++) {
       const r = idle ? 0 : rand()
       if (r < 0.5 || all.length === 0) {
-        const t: Schedulable = { _k: 0, _f: () => {} }
+        const t: Schedulable = { _slotRef: 0, _run: () => {} }
         s.arm(t, 1e9 + ++n + rand() / 2)
         all.push(t)
         live.add(t)
@@ -186,7 +173,7 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
     expect(wrongReturns).toBe(0)
     expect(engine!.armed.size).toBe(live.size)
     let missing = 0
-    for (const t of live) if (!engine!.armed.has(t._k >> 1)) missing++
+    for (const t of live) if (!engine!.armed.has(t._slotRef >> 1)) missing++
     expect(missing).toBe(0)
     if (all.length > 300_000) all.splice(0, all.length - 100_000)
   }
@@ -209,28 +196,15 @@ test('an engine that consumes only when the ring is full is never overrun', asyn
   await run(7, [65531, 10, 65531, 3, 1, 65534, 2, 40000, 40000], true)
 }, 60_000)
 
-test('a timer armed and stopped in the same turn adds no command: its ARM becomes a CANCEL in place, or is taken back', async () => {
+test('timers armed and stopped in the same turn, reset then stopped, or armed at every offset of a batch leave the engine holding exactly the pending timers', async () => {
   const { s, engine } = lazyScheduler()
-  const kinds = (from: number, to: number): string[] => {
-    const out: string[] = []
-    for (let seq = from; seq < to; seq++) {
-      const w = K.CTRL_BYTES / 4 + (seq & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
-      const word0 = engine().i32[w]!
-      out.push(`${['?', 'BASE', 'ARM', 'CANCEL'][word0 & K.CMD_KIND_MASK]} ${engine().i32[w + 1]}/${(word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK}`)
-    }
-    return out
-  }
-  const t = (): Schedulable => ({ _k: 0, _f: () => {} })
-  const a = t()
-  const b = t()
-  s.arm(a, 1e9) // slot 0, generation 1
-  s.arm(b, 1e9) // slot 1, generation 1
+  const t = (): Schedulable => ({ _slotRef: 0, _run: () => {} })
+  const [a, b] = [t(), t()]
+  s.arm(a, 1e9)
+  s.arm(b, 1e9)
   await Promise.resolve()
-  expect(kinds(0, 3)).toEqual(['BASE 0/0', 'ARM 0/1', 'ARM 1/1'])
-  // Next turn: b stopped (its ARM was published: a CANCEL), a reset then stopped (its new ARM,
-  // the last command, becomes a CANCEL of its published arming: a reset's ARM is never taken
-  // back), and 100 timers armed and stopped on the freed slot (each ARM, the last command and
-  // on a free slot, taken back).
+  // Next turn: b stopped (its ARM was published), a reset then stopped, 100 timers armed and
+  // stopped on the slots freed, then c1 and c2 armed, c1 stopped, c2 stopped, c3 armed and kept.
   expect(s.stop(b)).toBe(true)
   expect(s.reset(a, 5)).toBe(true)
   expect(s.stop(a)).toBe(true)
@@ -239,104 +213,28 @@ test('a timer armed and stopped in the same turn adds no command: its ARM become
     s.arm(c, 1)
     expect(s.stop(c)).toBe(true)
   }
-  // Then c1 and c2 armed, c1 stopped (its ARM is not the last: a CANCEL in place), c2 stopped
-  // (the last and on a free slot: taken back), c3 armed and kept.
   const [c1, c2, c3] = [t(), t(), t()]
   s.arm(c1, 1)
   s.arm(c2, 1)
   expect(s.stop(c1)).toBe(true)
   expect(s.stop(c2)).toBe(true)
   s.arm(c3, 1)
-  await Promise.resolve()
-  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
-  expect(tail).toBe(3 + 1 + 2 + 2)
-  // Slot 0 (the last freed) took generations 3..102 for the 100 timers, then 103 for c1;
-  // slot 1 (freed by b) took generation 2 for c2, then 3 for c3. A CANCEL has no generation.
-  expect(kinds(3, 8)).toEqual(['BASE 0/0', 'CANCEL 1/0', 'CANCEL 0/0', 'CANCEL 0/0', 'ARM 1/3'])
-  engine().consume()
-  expect(engine().errors).toEqual([])
-  expect([...engine().armed]).toEqual([[c3._k >> 1, 3]])
-})
-
-test('a stop after a take-back rewrites the ARM now last, which may be a reset', async () => {
-  const { s, engine } = lazyScheduler()
-  const t = (): Schedulable => ({ _k: 0, _f: () => {} })
-  const [a, b] = [t(), t()]
-  s.arm(a, 1e9) // slot 0, generation 1
-  await Promise.resolve()
-  // a reset (a move in the engine), then b armed and stopped (taken back): a's ARM is the last
-  // command again, but stopping a must still cancel its published arming.
-  expect(s.reset(a, 1e9)).toBe(true)
-  s.arm(b, 1)
-  expect(s.stop(b)).toBe(true)
-  expect(s.stop(a)).toBe(true)
-  await Promise.resolve()
-  engine().consume()
-  expect(engine().errors).toEqual([])
-  expect(engine().armed.size).toBe(0)
-})
-
-test('every ARM of an open batch is found in place, at every offset the batch has', async () => {
-  // Timer i is armed, then timer i-1 stopped: each stop finds its ARM one command back, at
-  // every offset of every batch, so only the first stop after a batch was published (its ARM
-  // went with that batch) needs a CANCEL of its own.
-  const { s, engine } = lazyScheduler()
-  // Enough batches for their keys to come round again.
-  const n = 6 * Ring.BATCH_MAX + 7
+  // Timer i armed, then timer i-1 stopped, across several batches.
   let previous: Schedulable | undefined
-  for (let i = 0; i < n; i++) {
-    const t: Schedulable = { _k: 0, _f: () => {} }
-    s.arm(t, 1e9 + i)
+  for (let i = 0; i < 6 * 1024 + 7; i++) {
+    const x = t()
+    s.arm(x, 1e9 + i)
     if (previous !== undefined) expect(s.stop(previous)).toBe(true)
-    previous = t
+    previous = x
   }
   await Promise.resolve()
-  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
-  const counts = { base: 0, arm: 0, cancel: 0 }
-  for (let seq = 0; seq < tail; seq++) {
-    const kind = engine().i32[K.CTRL_BYTES / 4 + seq * (K.CMD_BYTES / 4)]! & K.CMD_KIND_MASK
-    if (kind === K.CMD_BASE) counts.base++
-    else if (kind === K.CMD_ARM_AFTER) counts.arm++
-    else if (kind === K.CMD_CANCEL) counts.cancel++
-  }
-  // Seven batches; the ARMs of the stopped timers became CANCELs in place, so every CANCEL but
-  // the six at batch boundaries stands where an ARM was written.
-  expect(counts.base).toBe(7)
-  expect(tail).toBe(n + counts.base + 6)
-  expect(counts.arm).toBe(1 + 6)
   engine().consume()
   expect(engine().errors).toEqual([])
-  expect([...engine().armed.keys()]).toEqual([previous!._k >> 1])
+  expect(new Set(engine().armed.keys())).toEqual(new Set([c3._slotRef >> 1, previous!._slotRef >> 1]))
+  expect(engine().armed.get(c3._slotRef >> 1)).toBeDefined()
 })
 
-test('a timer whose ARM went with a batch four batches back (the same key) gets a CANCEL of its own', async () => {
-  const { s, engine } = lazyScheduler()
-  const t = (): Schedulable => ({ _k: 0, _f: () => {} })
-  const x = t()
-  s.arm(x, 1e9) // offset 1 of the first batch
-  // Exactly four more batches open: the fifth batch has x's batch key again, and its offset 1
-  // holds another timer's ARM.
-  const others: Schedulable[] = []
-  for (let i = 0; i < 4 * Ring.BATCH_MAX - 1; i++) others.push(t())
-  for (const o of others) s.arm(o, 1e9)
-  const before = Atomics.load(engine().i32, K.CTRL_TAIL)
-  expect(s.stop(x)).toBe(true)
-  await Promise.resolve()
-  const tail = Atomics.load(engine().i32, K.CTRL_TAIL)
-  const w = K.CTRL_BYTES / 4 + ((tail - 1) & (K.RING_CAPACITY - 1)) * (K.CMD_BYTES / 4)
-  expect(engine().i32[w]! & K.CMD_KIND_MASK).toBe(K.CMD_CANCEL)
-  expect(engine().i32[w + 1]).toBe(x._k >> 1)
-  expect(tail).toBeGreaterThan(before)
-  engine().consume()
-  expect(engine().errors).toEqual([])
-  expect(engine().armed.size).toBe(others.length)
-  expect(engine().armed.has(x._k >> 1)).toBe(false)
-})
-
-test('delivery skips the generation check only for a batch of the current engine polled after every command', async () => {
-  // A fresh batch (the engine polled after applying every command written) needs no
-  // generation check; one from an engine swapped out must not pass for fresh because its ring
-  // position happens to equal the current ring's.
+test('an expiry of an arming stopped or replaced since, from the current engine or one swapped out, never runs', async () => {
   const delivers: Deliver[] = []
   const factory = (deliver: Deliver): LazyEngine => {
     delivers.push(deliver)
@@ -345,19 +243,18 @@ test('delivery skips the generation check only for a batch of the current engine
   const now = (): number => performance.now()
   const s = new Scheduler(factory, now)
   const ran: string[] = []
-  const a: Schedulable = { _k: 0, _f: () => ran.push('a') }
-  s.arm(a, 1e9) // engine 0: BASE, ARM(0, 1)
-  await Promise.resolve() // published and applied: engine 0's head is 2
-  const restore = s.swapEngine(factory, now) // engine 1: BASE, ARM(0, 2)
+  const a: Schedulable = { _slotRef: 0, _run: () => ran.push('a') }
+  s.arm(a, 1e9) // engine 0: slot 0, generation 1
   await Promise.resolve()
-  // Engine 0 delivers slot 0's old arming, with a head equal to engine 1's tail (2).
-  delivers[0]!(Uint32Array.of(0, 1), 0, 2)
+  const restore = s.swapEngine(factory, now) // engine 1: slot 0, generation 2
+  await Promise.resolve()
+  delivers[0]!(Uint32Array.of(0, 1), 0) // the old engine's expiry of the old arming
   expect(ran).toEqual([])
-  // The current engine, when it cannot vouch for its ring (head -1, after a protocol error).
-  delivers[1]!(Uint32Array.of(0, 1), 0, -1)
+  delivers[1]!(Uint32Array.of(0, 1), 0) // an old generation, whichever engine reports it
   expect(ran).toEqual([])
-  // The current engine's batch with that head is fresh: slot 0 runs, generation unchecked.
-  delivers[1]!(Uint32Array.of(0, 2), 0, 2)
+  delivers[1]!(Uint32Array.of(0, 2), 0)
+  expect(ran).toEqual(['a'])
+  delivers[1]!(Uint32Array.of(0, 2), 0) // delivered once only
   expect(ran).toEqual(['a'])
   restore()
 })
@@ -373,15 +270,15 @@ test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT 
   let engine: Engine | undefined
   const s = new Scheduler(
     (deliver, now) =>
-      (engine = createJsEngine((ids, nowTick, head) => {
+      (engine = createJsEngine((ids, nowTick) => {
         batches.push({ timers: ids.length / 2, turn })
-        deliver(ids, nowTick, head)
+        deliver(ids, nowTick)
       }, now)),
     () => performance.now(),
   )
   const n = 3 * POLL_LIMIT + 5
   let ran = 0
-  for (let i = 0; i < n; i++) s.arm({ _k: 0, _f: () => void ran++ }, 1)
+  for (let i = 0; i < n; i++) s.arm({ _slotRef: 0, _run: () => void ran++ }, 1)
   const end = performance.now() + 5
   while (performance.now() < end) {
     // every timer is due before the engine first polls

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { K } from '../src/constants.ts'
+import { Shared } from '../src/constants.ts'
 import { Wheel } from '../src/engine/wheel.ts'
 
 /** Ticks of one slot at `level`. */
-const width = (level: number): number => 2 ** (level * K.SLOT_BITS)
+const width = (level: number): number => 2 ** (level * Shared.SLOT_BITS)
 
 /** Polls and returns the emitted [index, gen] pairs in order. */
 function drain(wheel: Wheel, now: number): Array<[number, number]> {
@@ -21,7 +21,7 @@ function fired(wheel: Wheel, now: number): number[] {
 
 describe('Wheel: construction and accessors', () => {
   it('starts empty at the given tick', () => {
-    for (const start of [0, 1, 63, 64, 2 ** 32 - 1, 2 ** 32, K.MAX_TICK - 1, K.MAX_TICK]) {
+    for (const start of [0, 1, 63, 64, 2 ** 32 - 1, 2 ** 32, Shared.MAX_TICK - 1, Shared.MAX_TICK]) {
       const wheel = new Wheel(start)
       expect(wheel.elapsed()).toBe(start)
       expect(wheel.size()).toBe(0)
@@ -41,7 +41,7 @@ describe('Wheel: construction and accessors', () => {
 
   it('rejects indices outside 0..=MAX_INDEX and answers false/undefined for them', () => {
     const wheel = new Wheel(0)
-    for (const index of [-1, 1.5, Number.NaN, K.MAX_INDEX + 1, 2 ** 32]) {
+    for (const index of [-1, 1.5, Number.NaN, Shared.MAX_INDEX + 1, 2 ** 32]) {
       expect(() => wheel.arm(index, 0, 10)).toThrow(RangeError)
       expect(wheel.isArmed(index)).toBe(false)
       expect(wheel.when(index)).toBeUndefined()
@@ -117,7 +117,7 @@ describe('Wheel: expiry order', () => {
     expect(wheel.nextExpiration()).toBe(when) // a level-0 slot: exact
     wheel.arm(11, 0, when) // level 0, behind it
     wheel.arm(12, 0, when - 1)
-    expect(fired(wheel, K.MAX_TICK)).toEqual([12, 10, 11])
+    expect(fired(wheel, Shared.MAX_TICK)).toEqual([12, 10, 11])
   })
 
   it('moves runs of equal deadlines through cascades whole: order kept, every entry still cancellable', () => {
@@ -135,7 +135,7 @@ describe('Wheel: expiry order', () => {
     expect(fired(wheel, when)).toEqual([1, 2, 3, 7, 9])
     expect(fired(wheel, when + 1)).toEqual([4, 6])
     wheel.arm(13, 0, when + 70)
-    expect(fired(wheel, K.MAX_TICK)).toEqual([11, 13])
+    expect(fired(wheel, Shared.MAX_TICK)).toEqual([11, 13])
     expect(wheel.size()).toBe(0)
   })
 
@@ -151,9 +151,9 @@ describe('Wheel: expiry order', () => {
   it('expires every timer of a jump over many slots and levels in deadline order', () => {
     const wheel = new Wheel(12_345)
     const deadlines: number[] = []
-    for (let level = 0; level < K.LEVELS; level++) {
+    for (let level = 0; level < Shared.LEVELS; level++) {
       for (const offset of [1, width(level), width(level) + 1, 2 * width(level) - 1]) {
-        deadlines.push(Math.min(K.MAX_TICK, 12_345 + offset))
+        deadlines.push(Math.min(Shared.MAX_TICK, 12_345 + offset))
       }
     }
     deadlines.forEach((when, index) => wheel.arm(index, 0, when))
@@ -161,7 +161,7 @@ describe('Wheel: expiry order', () => {
       .map((when, index) => ({ when, index }))
       .sort((a, b) => a.when - b.when || a.index - b.index)
       .map(({ index }) => index)
-    expect(fired(wheel, K.MAX_TICK)).toEqual(expected)
+    expect(fired(wheel, Shared.MAX_TICK)).toEqual(expected)
     expect(wheel.size()).toBe(0)
     expect(wheel.nextExpiration()).toBeUndefined()
   })
@@ -222,11 +222,11 @@ describe('Wheel: arm, move and cancel', () => {
 
   it('keeps the generation modulo 2^GEN_BITS', () => {
     const wheel = new Wheel(0)
-    wheel.arm(1, 2 ** K.GEN_BITS + 3, 10)
-    wheel.arm(2, 2 ** K.GEN_BITS + K.GEN_MASK, 10)
+    wheel.arm(1, 2 ** Shared.GEN_BITS + 3, 10)
+    wheel.arm(2, 2 ** Shared.GEN_BITS + Shared.GEN_MASK, 10)
     expect(drain(wheel, 10)).toEqual([
       [1, 3],
-      [2, K.GEN_MASK],
+      [2, Shared.GEN_MASK],
     ])
   })
 
@@ -424,20 +424,20 @@ describe('Wheel: due timers and poll', () => {
 describe('Wheel: limits', () => {
   it('saturates deadlines at MAX_TICK (beyond, Infinity, NaN) and expires them in FIFO order', () => {
     const wheel = new Wheel(0)
-    wheel.arm(1, 0, K.MAX_TICK + 5)
+    wheel.arm(1, 0, Shared.MAX_TICK + 5)
     wheel.arm(2, 0, Infinity)
-    wheel.arm(3, 0, K.MAX_TICK)
+    wheel.arm(3, 0, Shared.MAX_TICK)
     wheel.arm(4, 0, Number.NaN)
     wheel.arm(5, 0, 2 ** 60)
-    for (let index = 1; index <= 5; index++) expect(wheel.when(index)).toBe(K.MAX_TICK)
-    wheel.arm(6, 0, K.MAX_TICK - 1)
-    expect(fired(wheel, K.MAX_TICK - 2)).toEqual([])
-    expect(fired(wheel, K.MAX_TICK - 1)).toEqual([6])
-    expect(fired(wheel, K.MAX_TICK)).toEqual([1, 2, 3, 4, 5])
+    for (let index = 1; index <= 5; index++) expect(wheel.when(index)).toBe(Shared.MAX_TICK)
+    wheel.arm(6, 0, Shared.MAX_TICK - 1)
+    expect(fired(wheel, Shared.MAX_TICK - 2)).toEqual([])
+    expect(fired(wheel, Shared.MAX_TICK - 1)).toEqual([6])
+    expect(fired(wheel, Shared.MAX_TICK)).toEqual([1, 2, 3, 4, 5])
     // Past MAX_TICK every deadline is due at once.
-    wheel.poll(K.MAX_TICK + 1000, () => {})
+    wheel.poll(Shared.MAX_TICK + 1000, () => {})
     wheel.arm(7, 0, Infinity)
-    expect(wheel.nextExpiration()).toBe(K.MAX_TICK + 1000)
+    expect(wheel.nextExpiration()).toBe(Shared.MAX_TICK + 1000)
     expect(fired(wheel, 0)).toEqual([7])
   })
 
@@ -455,13 +455,13 @@ describe('Wheel: limits', () => {
   })
 
   it('works next to MAX_TICK', () => {
-    const wheel = new Wheel(K.MAX_TICK - 100)
-    wheel.arm(1, 0, K.MAX_TICK)
-    wheel.arm(2, 0, K.MAX_TICK - 99)
-    wheel.arm(3, 0, K.MAX_TICK - 64)
-    expect(wheel.nextExpiration()).toBe(K.MAX_TICK - 99)
-    expect(fired(wheel, K.MAX_TICK - 1)).toEqual([2, 3])
-    expect(fired(wheel, K.MAX_TICK)).toEqual([1])
+    const wheel = new Wheel(Shared.MAX_TICK - 100)
+    wheel.arm(1, 0, Shared.MAX_TICK)
+    wheel.arm(2, 0, Shared.MAX_TICK - 99)
+    wheel.arm(3, 0, Shared.MAX_TICK - 64)
+    expect(wheel.nextExpiration()).toBe(Shared.MAX_TICK - 99)
+    expect(fired(wheel, Shared.MAX_TICK - 1)).toEqual([2, 3])
+    expect(fired(wheel, Shared.MAX_TICK)).toEqual([1])
   })
 })
 
@@ -470,7 +470,7 @@ describe('Wheel: nextExpiration', () => {
     const wheel = new Wheel(1000)
     expect(wheel.nextExpiration()).toBeUndefined()
     wheel.arm(1, 0, 1020)
-    expect(wheel.nextExpiration()).toBe(1020) // 1000 and 1020 share their ticks >> K.SLOT_BITS
+    expect(wheel.nextExpiration()).toBe(1020) // 1000 and 1020 share their ticks >> Shared.SLOT_BITS
     wheel.arm(2, 0, 1010)
     expect(wheel.nextExpiration()).toBe(1010)
     wheel.arm(3, 0, 900)
@@ -482,7 +482,7 @@ describe('Wheel: nextExpiration', () => {
   it('is the start of the earliest occupied slot: a lower bound reached in at most LEVELS wake-ups', () => {
     for (const [start, when] of [
       [0, 5000],
-      [0, K.MAX_TICK],
+      [0, Shared.MAX_TICK],
       [77, 2 ** 32 + 5],
       [2 ** 32 - 1, 2 ** 43 + 3],
       [123_456_789, 123_456_789 + width(6) + width(3) + 1],
@@ -500,7 +500,7 @@ describe('Wheel: nextExpiration', () => {
         wakeups++
       }
       expect(wheel.elapsed()).toBe(when)
-      expect(wakeups).toBeLessThanOrEqual(K.LEVELS)
+      expect(wakeups).toBeLessThanOrEqual(Shared.LEVELS)
       expect(wheel.nextExpiration()).toBeUndefined()
     }
   })
@@ -588,8 +588,8 @@ class Reference {
   }
   arm(index: number, gen: number, when: number): void {
     this.remove(index)
-    when = Math.min(when, K.MAX_TICK)
-    const entry: RefEntry = { key: when, seq: this.seq++, index, gen: gen & K.GEN_MASK, when }
+    when = Math.min(when, Shared.MAX_TICK)
+    const entry: RefEntry = { key: when, seq: this.seq++, index, gen: gen & Shared.GEN_MASK, when }
     let lo = 0
     let hi = this.entries.length
     while (lo < hi) {
@@ -643,16 +643,16 @@ function randomWhen(rng: Rng, profile: Profile, elapsed: number, ref: Reference)
   const existing = pick < 8 ? ref.randomWhen(rng) : undefined
   if (existing !== undefined) return existing // equal deadlines
   if (pick < 14) return elapsed - rng.below(Math.min(elapsed, 200) + 1) // due at once
-  if (profile.far && pick < 18) return K.MAX_TICK - rng.below(3 * K.SLOTS) // next to K.MAX_TICK
-  if (profile.far && pick < 20) return K.MAX_TICK + rng.range(1, 1000) // saturates
+  if (profile.far && pick < 18) return Shared.MAX_TICK - rng.below(3 * Shared.SLOTS) // next to Shared.MAX_TICK
+  if (profile.far && pick < 20) return Shared.MAX_TICK + rng.range(1, 1000) // saturates
   const level = rng.range(0, profile.top)
   if (pick < 30) {
     // Next to a slot edge at some level.
     const w = width(level)
-    return Math.min(K.MAX_TICK, (Math.floor(elapsed / w) + rng.range(1, K.SLOTS)) * w + rng.range(-1, 1))
+    return Math.min(Shared.MAX_TICK, (Math.floor(elapsed / w) + rng.range(1, Shared.SLOTS)) * w + rng.range(-1, 1))
   }
   // Uniform within a level's span above elapsed.
-  return Math.min(K.MAX_TICK, elapsed + 1 + rng.below(width(level + 1)))
+  return Math.min(Shared.MAX_TICK, elapsed + 1 + rng.below(width(level + 1)))
 }
 
 /**
@@ -663,15 +663,15 @@ function randomWhen(rng: Rng, profile: Profile, elapsed: number, ref: Reference)
 function randomNow(rng: Rng, profile: Profile, wheel: Wheel, ref: Reference): number {
   const elapsed = wheel.elapsed()
   const pick = rng.below(200)
-  if (profile.far && pick === 0) return K.MAX_TICK + rng.below(2) // the very end (and past it)
+  if (profile.far && pick === 0) return Shared.MAX_TICK + rng.below(2) // the very end (and past it)
   let now: number
   if (pick < 10) now = elapsed - rng.below(100) // backwards: only the due list
-  else if (pick < 50) now = elapsed + rng.below(3 * K.SLOTS)
+  else if (pick < 50) now = elapsed + rng.below(3 * Shared.SLOTS)
   else if (pick < 80) now = wheel.nextExpiration() ?? elapsed + 1
   else if (pick < 120) now = Math.max(elapsed, (ref.randomWhen(rng) ?? elapsed) + rng.range(-1, 1))
-  else if (pick < 130 && profile.top >= K.LEVELS - 2) now = elapsed + 2 ** 32 + rng.below(2 ** 34)
+  else if (pick < 130 && profile.top >= Shared.LEVELS - 2) now = elapsed + 2 ** 32 + rng.below(2 ** 34)
   else now = elapsed + rng.below(width(rng.range(1, profile.top + 1)))
-  return Math.min(now, Math.max(elapsed, K.MAX_TICK - 1))
+  return Math.min(now, Math.max(elapsed, Shared.MAX_TICK - 1))
 }
 
 interface Stats {
@@ -724,9 +724,9 @@ function runSequence(seed: number, stats: Stats): void {
       : startPick === 1
         ? 2 ** 32 - rng.below(5000)
         : startPick === 2
-          ? rng.below(K.MAX_TICK - 2 ** 20)
-          : K.MAX_TICK - rng.below(2 ** 36)
-  const profile: Profile = { top: rng.range(0, K.LEVELS - 1), far: startPick === 3 || rng.chance(0.15) }
+          ? rng.below(Shared.MAX_TICK - 2 ** 20)
+          : Shared.MAX_TICK - rng.below(2 ** 36)
+  const profile: Profile = { top: rng.range(0, Shared.LEVELS - 1), far: startPick === 3 || rng.chance(0.15) }
   const wheel = new Wheel(start)
   const ref = new Reference(start)
   const pool = rng.chance(0.1) ? 2000 : rng.range(1, 64)
@@ -758,12 +758,12 @@ function runSequence(seed: number, stats: Stats): void {
     if (kind < 50) {
       // Arm a fresh or armed index (a move).
       const index = rng.below(pool)
-      const gen = (gens[index] = (gens[index]! + 1) & K.GEN_MASK)
+      const gen = (gens[index] = (gens[index]! + 1) & Shared.GEN_MASK)
       const when = randomWhen(rng, profile, wheel.elapsed(), ref)
-      const clamped = Math.min(when, K.MAX_TICK)
+      const clamped = Math.min(when, Shared.MAX_TICK)
       if (clamped <= wheel.elapsed()) stats.due++
       else stats.levels[levelOf(wheel.elapsed(), clamped)]!++
-      if (clamped >= K.MAX_TICK - 3 * K.SLOTS) stats.nearMax++
+      if (clamped >= Shared.MAX_TICK - 3 * Shared.SLOTS) stats.nearMax++
       wheel.arm(index, gen, when)
       ref.arm(index, gen, when)
       same(wheel.when(index), ref.get(index)!.when, `${where} when after arm`)
@@ -805,7 +805,7 @@ function runSequence(seed: number, stats: Stats): void {
     }
   }
   // Finally expire everything: the remaining timers come out in reference order.
-  samePairs(drain(wheel, K.MAX_TICK), ref.poll(K.MAX_TICK), `seed=${seed} final`)
+  samePairs(drain(wheel, Shared.MAX_TICK), ref.poll(Shared.MAX_TICK), `seed=${seed} final`)
   same(wheel.size(), 0, `seed=${seed} final size`)
   same(wheel.nextExpiration(), undefined, `seed=${seed} final nextExpiration`)
 }
@@ -824,7 +824,7 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
       polls: 0,
       limited: 0,
       emitted: 0,
-      levels: new Array<number>(K.LEVELS).fill(0),
+      levels: new Array<number>(Shared.LEVELS).fill(0),
       due: 0,
       bigJumps: 0,
       nearMax: 0,
@@ -860,7 +860,7 @@ describe('Wheel.takeAll', () => {
   it('empties the wheel in poll order, keeps elapsed, and leaves it usable', () => {
     const a = new Wheel(1000)
     const b = new Wheel(1000)
-    const deadlines = [5000, 1001, 70_000, 1001, 999, 4_000_000, 1000, 5000, 64 ** 4 + 3, 2000, 2 ** 40, K.MAX_TICK]
+    const deadlines = [5000, 1001, 70_000, 1001, 999, 4_000_000, 1000, 5000, 64 ** 4 + 3, 2000, 2 ** 40, Shared.MAX_TICK]
     deadlines.forEach((when, i) => {
       a.arm(i, i * 7, when)
       b.arm(i, i * 7, when)
@@ -877,7 +877,7 @@ describe('Wheel.takeAll', () => {
     const taken: [number, number, number][] = []
     a.takeAll((i, g, when) => taken.push([i, g, when]))
     const expected: [number, number][] = []
-    b.poll(K.MAX_TICK, (i, g) => expected.push([i, g]))
+    b.poll(Shared.MAX_TICK, (i, g) => expected.push([i, g]))
     expect(taken.map(([i, g]) => [i, g])).toEqual(expected)
     for (const [i, , when] of taken) expect(when).toBe(i === 20 ? 2500 : i === 21 ? 10 : deadlines[i])
     expect(a.size()).toBe(0)

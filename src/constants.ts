@@ -1,22 +1,16 @@
 /**
- * Constants shared by the TypeScript engine and the Rust engine, as the members of one
- * `const enum`, {@link K}.
+ * Constants shared by the TypeScript side and the Rust engine, as the members of one
+ * `const enum`, {@link Shared}, so that every use compiles to its value.
  *
  * Every value here *must* match `crates/wheel/src/constants.rs`; `__test__/constants.spec.ts`
  * compares them with the values the native binding exports. See that file for what each means.
  *
  * Time is measured in ticks of `1 / TICKS_PER_MS` ms on the `performance.now()` clock; deadlines
- * are rounded up to a whole tick.
- *
- * Why a `const enum`: the compiler writes each use as its value (`K.GEN_MASK` becomes
- * `1048575`), where an imported `const` is a property read of the module object at every use,
- * nine bytes of bytecode. The hot paths (arm, stop, reset, deliver) read a dozen of these, and
- * V8's optimizing compiler inlines calls only up to a total bytecode size per function, so those
- * bytes decided which of them were inlined into a caller's loop. Within the members, a member
- * may be written in terms of an earlier one.
+ * are rounded up to a whole tick. Within the members, a member may be written in terms of an
+ * earlier one.
  */
 
-export const enum K {
+export const enum Shared {
   /** Ticks per millisecond: the engine's resolution is 1 ms. */
   TICKS_PER_MS = 1,
   /** Bits of a tick that select a slot within one level. */

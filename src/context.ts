@@ -46,9 +46,10 @@
  */
 
 import type { contextBrand, context as ContextApi } from '../index'
-import { K } from './constants'
+import { Shared } from './constants'
 import { checkFunction, describe, isAbortSignal, toDelay } from './errors'
-import type { Schedulable, Scheduler } from './scheduler'
+import type { Scheduler } from './scheduler'
+import type { Schedulable } from './slots'
 import { types } from 'node:util'
 
 const isDate = types.isDate
@@ -303,7 +304,7 @@ class CancelCtx extends Ctx {
  */
 abstract class TimerCtx extends CancelCtx implements Schedulable {
   /** Owned by the scheduler (slot and UNREF bit); 0 when fresh: the timer keeps the process alive. */
-  _k = 0
+  _slotRef = 0
   /** The scheduler the timer is armed on (on the prototype of the namespace's subclass). */
   declare readonly _s: Scheduler
 
@@ -314,7 +315,7 @@ abstract class TimerCtx extends CancelCtx implements Schedulable {
   }
 
   /** The timer fired: the deadline has passed. */
-  _f(): void {
+  _run(): void {
     cancel(this, DeadlineExceeded, this._cause, true)
   }
 
@@ -326,7 +327,7 @@ abstract class TimerCtx extends CancelCtx implements Schedulable {
 /** One afterFunc registration: waits in its context's kid set, then runs from the scheduler. */
 class Reg implements Schedulable {
   /** Owned by the scheduler; 0 when fresh. */
-  _k = 0
+  _slotRef = 0
   /** The callback until it runs or is stopped. */
   _fn: (() => void) | undefined
   /** The context it waits on, while it waits (then it is armed, or done). */
@@ -340,7 +341,7 @@ class Reg implements Schedulable {
   }
 
   /** Called by the scheduler. */
-  _f(): void {
+  _run(): void {
     const fn = this._fn
     this._fn = undefined
     if (fn !== undefined) fn()
@@ -533,14 +534,14 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     const p = asCtx(parent, where, 'parent')
     const dl = toDeadline(d, where)
     const left = dl - wallNow()
-    return timerCtx(p, dl, undefined, left < K.MAX_DURATION_MS ? left : K.MAX_DURATION_MS, why)
+    return timerCtx(p, dl, undefined, left < Shared.MAX_DURATION_MS ? left : Shared.MAX_DURATION_MS, why)
   }
 
   function withTimeoutCause(parent: Context, ms: number, why: unknown, where = 'context.withTimeoutCause'): [Context, CancelFunc] {
     const p = asCtx(parent, where, 'parent')
     const delay = toDelay(ms, where)
     // Signed, saturated as Go's Duration: a negative timeout puts the deadline in the past.
-    const span = delay > 0 ? delay : ms < -K.MAX_DURATION_MS ? -K.MAX_DURATION_MS : ms < 0 ? ms : 0
+    const span = delay > 0 ? delay : ms < -Shared.MAX_DURATION_MS ? -Shared.MAX_DURATION_MS : ms < 0 ? ms : 0
     return timerCtx(p, wallNow() + span, now() + span, delay, why)
   }
 

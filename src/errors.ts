@@ -1,6 +1,6 @@
 /** Argument checks shared by the public API: each throws at the call that received bad input. */
 
-import { K } from './constants'
+import { Shared } from './constants'
 
 /** A short description of a value for error messages: its type, and the value if primitive. */
 export function describe(value: unknown): string {
@@ -33,7 +33,7 @@ export function describe(value: unknown): string {
  */
 export function toDelay(d: unknown, where: string): number {
   if (typeof d !== 'number' || d !== d) throw badDuration(d, where)
-  return d > 0 ? (d < K.MAX_DURATION_MS ? d : K.MAX_DURATION_MS) : 0
+  return d > 0 ? (d < Shared.MAX_DURATION_MS ? d : Shared.MAX_DURATION_MS) : 0
 }
 
 /** The TypeError of {@link toDelay} for `d`, which is not a number or is NaN. */

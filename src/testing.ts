@@ -16,7 +16,7 @@
  */
 
 import type { testing as TestingApi } from '../index'
-import { K } from './constants'
+import { Shared } from './constants'
 import { VirtualEngine } from './engine/virtual'
 import type { Scheduler } from './scheduler'
 
@@ -34,7 +34,7 @@ export interface TestingDeps {
  * `runAll` stop before it, and a timer held at MAX_TICK (armed when less than Go's maximum
  * duration was left) never fires: late is allowed, early never.
  */
-const END_MS = K.MAX_TICK / K.TICKS_PER_MS
+const END_MS = Shared.MAX_TICK / Shared.TICKS_PER_MS
 
 /** Rounds at one instant after which a timer is taken to re-arm itself forever. */
 const MAX_ROUNDS = 100_000
@@ -55,7 +55,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       // A whole tick, so whole-millisecond delays give whole-millisecond deadlines: with
       // deadlines rounded up to the tick, a fractional start would make every sleep(1000)
       // end a fraction of a millisecond late, and five of them miss advance(5000).
-      const start = Math.ceil(performance.now() * K.TICKS_PER_MS) / K.TICKS_PER_MS
+      const start = Math.ceil(performance.now() * Shared.TICKS_PER_MS) / Shared.TICKS_PER_MS
       const wallStart = Date.now()
       this.#now = start
       const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))
@@ -93,11 +93,11 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
         await settle()
         const next = this.#engine!.next()
         // Timers held at the end of the range never fire (see END_MS): they stay pending.
-        if (next === undefined || next >= K.MAX_TICK) return
+        if (next === undefined || next >= Shared.MAX_TICK) return
         if (rounds >= MAX_ROUNDS) {
           throw new Error(`VirtualClock.runAll: timers were still being armed after ${MAX_ROUNDS} rounds (a ticker, or a timer that re-arms itself, never ends)`)
         }
-        await this.#advanceTo(Math.max(this.#now, next / K.TICKS_PER_MS), 'runAll')
+        await this.#advanceTo(Math.max(this.#now, next / Shared.TICKS_PER_MS), 'runAll')
       }
     }
 
@@ -126,13 +126,13 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       let lastTick = -1
       for (;;) {
         const next = engine.next()
-        if (next === undefined || next / K.TICKS_PER_MS > target) break
+        if (next === undefined || next / Shared.TICKS_PER_MS > target) break
         if (next === lastTick && ++rounds > MAX_ROUNDS) {
           throw new Error(`VirtualClock.advance: more than ${MAX_ROUNDS} rounds at virtual time ${this.#now} (a timer re-arms itself without delay)`)
         }
         if (next !== lastTick) rounds = 0
         lastTick = next
-        this.#now = Math.max(this.#now, next / K.TICKS_PER_MS)
+        this.#now = Math.max(this.#now, next / Shared.TICKS_PER_MS)
         engine.fire()
         await settle()
       }

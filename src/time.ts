@@ -3,20 +3,21 @@
  * and `NewTicker`, over a {@link Scheduler}. The contract, with every edge case, is
  * documented in `index.d.ts`.
  *
- * Every object here is a `Schedulable` of the scheduler (`_k` slot and UNREF bit, `_f` what
- * to run), so a timer, a ticker or a sleep is one object and one slot, and the scheduler
- * answers stop/reset/ref/unref for all of them the same way.
+ * Every object here is a `Schedulable` of the scheduler (`_slotRef`, its slot and ref flag;
+ * `_run`, what to run), so a timer, a ticker or a sleep is one object and one slot, and the
+ * scheduler answers stop/reset/ref/unref for all of them the same way.
  */
 
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
 import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './errors'
-import { S, type Schedulable, type Scheduler } from './scheduler'
+import type { Scheduler } from './scheduler'
+import { type Schedulable, UNREF } from './slots'
 
 /**
  * The error for a method called on an object that is not one of its class in this runtime
  * (`Object.getPrototypeOf(t).reset.call(other, 5)`, or a timer of another copy of afterfunc):
- * left unchecked, reset would arm the foreign object and the scheduler would later call its `_f`.
+ * left unchecked, reset would arm the foreign object and the scheduler would later call its `_run`.
  */
 function incompatible(cls: 'Timer' | 'Ticker', method: string, self: unknown): TypeError {
   const where = method === 'dispose' ? `${cls}[Symbol.dispose]` : `${cls}.${method}`
@@ -29,17 +30,13 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
 
   /** The `Timer` of this runtime: two fields, the methods on the prototype. */
   class Timer implements TimeApi.Timer {
-    // Both fields are set in the constructor, not as class fields, which would compile to a
-    // separate initializer that V8 inlines into every caller's loop: bytes counted against
-    // its inlining budget (see `constants.ts`).
     /** Slot index and UNREF bit, owned by the scheduler. */
-    declare _k: number
+    _slotRef = 0
     /** The callback. */
-    declare _f: () => void
+    _run: () => void
 
     constructor(f: () => void) {
-      this._k = 0
-      this._f = f
+      this._run = f
     }
 
     stop(): boolean {
@@ -66,7 +63,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
 
     hasRef(): boolean {
       if (!(this instanceof Timer)) throw incompatible('Timer', 'hasRef', this)
-      return (this._k & S.UNREF) === 0
+      return (this._slotRef & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
@@ -76,9 +73,9 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
   }
 
   class Ticker implements TimeApi.Ticker {
-    _k = 0
+    _slotRef = 0
     /** What the scheduler runs at each tick: re-arm for the next grid point, then call the user. */
-    readonly _f = (): void => {
+    readonly _run = (): void => {
       const now = s.clock()
       const period = this._period
       // The next grid point after now, so missed ticks are dropped, never queued. It is at most
@@ -127,7 +124,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
 
     hasRef(): boolean {
       if (!(this instanceof Ticker)) throw incompatible('Ticker', 'hasRef', this)
-      return (this._k & S.UNREF) === 0
+      return (this._slotRef & UNREF) === 0
     }
 
     [Symbol.dispose](): void {
@@ -169,8 +166,8 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
         ctxSignal?.removeEventListener('abort', onAbort)
       }
       const timer: Schedulable = {
-        _k: 0,
-        _f: () => {
+        _slotRef: 0,
+        _run: () => {
           cleanup()
           resolve()
         },

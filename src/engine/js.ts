@@ -14,50 +14,70 @@
  * timers; when more are due, the rest follow in the next turns of the event loop, in order.
  */
 
-import { K } from '../constants'
-import { Ring } from './ring'
+import { Shared } from '../constants'
+import { type CommandVisitor, Ring, RingReader } from './ring'
 import type { Deliver, Engine, EngineFactory, EngineStats } from './types'
 import { Wheel } from './wheel'
 
-/** The batch of a poll that expired nothing. */
-const EMPTY = new Uint32Array(0)
 /**
  * Most timers the TypeScript engine expires in one turn of the event loop: when more are due,
- * the rest are polled in the next turns (`setImmediate`), so a storm of a million timers due
- * at once does not hold the event loop for the whole poll (tens of ms). About 1 ms of polling
- * on this project's machine; delivery itself is sliced by the scheduler (SLICE_MS).
+ * the rest are polled in the next turns (`setImmediate`), so that a storm of a million timers
+ * due at once does not hold the event loop for the whole poll. Delivery itself is sliced by
+ * the scheduler.
  */
 export const POLL_LIMIT = 65_536
 /** Longest delay Node's setTimeout honours. */
 const MAX_NODE_DELAY = 2 ** 31 - 1
 
+/** Applies commands to a wheel. */
+class WheelCommands implements CommandVisitor {
+  private readonly wheel: Wheel
+  /** The time the ARMs that follow count their delays from. */
+  private baseTime = 0
+
+  constructor(wheel: Wheel) {
+    this.wheel = wheel
+  }
+
+  base(time: number): void {
+    this.baseTime = time
+  }
+
+  arm(index: number, generation: number, delay: number): void {
+    this.wheel.arm(index, generation, Math.ceil((this.baseTime + delay) * Shared.TICKS_PER_MS))
+  }
+
+  cancel(index: number): void {
+    this.wheel.cancel(index)
+  }
+}
+
 /**
  * The TypeScript wheel behind the engine interface, without any notion of when to poll: the
  * event-loop engine below adds a Node timer, the virtual clock (`virtual.ts`) polls when told.
+ * Every published command is applied at once, on the JavaScript thread.
  */
 export class WheelEngine implements Engine {
-  readonly i32: Int32Array
-  readonly f64: Float64Array
+  readonly ring = Ring.allocate()
   protected readonly deliver: Deliver
   protected readonly now: () => number
   protected readonly wheel: Wheel
-  private base = 0
+  private readonly reader = new RingReader(this.ring)
+  private readonly commands: WheelCommands
 
   constructor(deliver: Deliver, now: () => number) {
-    const memory = new ArrayBuffer(K.CTRL_BYTES + K.RING_CAPACITY * K.CMD_BYTES)
-    this.i32 = new Int32Array(memory)
-    this.f64 = new Float64Array(memory)
     this.deliver = deliver
     this.now = now
-    this.wheel = new Wheel(Math.floor(now() * K.TICKS_PER_MS))
+    this.wheel = new Wheel(Math.floor(now() * Shared.TICKS_PER_MS))
+    this.commands = new WheelCommands(this.wheel)
   }
 
-  published(_earliest: number, _exact: () => number): void {
-    this.consume()
+  published(): void {
+    this.reader.drain(this.commands)
   }
 
   makeRoom(): void {
-    this.consume()
+    this.reader.drain(this.commands)
   }
 
   setRef(_on: boolean): void {}
@@ -67,10 +87,10 @@ export class WheelEngine implements Engine {
   }
 
   takeAll(): Float64Array {
-    this.consume()
+    this.reader.drain(this.commands)
     const taken: number[] = []
-    this.wheel.takeAll((index, gen, when) => {
-      taken.push(index, gen, when)
+    this.wheel.takeAll((index, generation, when) => {
+      taken.push(index, generation, when)
     })
     return Float64Array.from(taken)
   }
@@ -87,67 +107,15 @@ export class WheelEngine implements Engine {
    * call. `afterPoll` learns whether some were left.
    */
   protected expire(limit = Infinity): void {
-    const nowTick = Math.floor(this.now() * K.TICKS_PER_MS)
-    // Pairs go straight into a typed array that doubles as needed: for big polls this is 2-4x
-    // faster than pushing to a plain array and copying it (measured on a storm of 1M timers).
-    let out = EMPTY
-    let n = 0
-    const more = this.wheel.poll(
-      nowTick,
-      (index, gen) => {
-        if (n === out.length) {
-          const bigger = new Uint32Array(Math.max(64, out.length * 2))
-          bigger.set(out)
-          out = bigger
-        }
-        out[n] = index
-        out[n + 1] = gen
-        n += 2
-      },
-      limit,
-    )
+    const nowTick = Math.floor(this.now() * Shared.TICKS_PER_MS)
+    const expired: number[] = []
+    const more = this.wheel.poll(nowTick, (index, generation) => expired.push(index, generation), limit)
     this.afterPoll(more)
-    // Every published command was applied when it was published (`consume`).
-    if (n > 0) this.deliver(out.subarray(0, n), nowTick, Atomics.load(this.i32, K.CTRL_HEAD) >>> 0)
+    if (expired.length > 0) this.deliver(Uint32Array.from(expired), nowTick)
   }
 
   /** Runs after each poll, before delivery (which may throw); `more`: due timers were left. */
   protected afterPoll(_more: boolean): void {}
-
-  /** Applies every published command to the wheel. */
-  private consume(): void {
-    const i32 = this.i32
-    const f64 = this.f64
-    const wheel = this.wheel
-    const tail = Atomics.load(i32, K.CTRL_TAIL)
-    let head = Atomics.load(i32, K.CTRL_HEAD)
-    while (head !== tail) {
-      const slot = head & Ring.MASK
-      const w = Ring.I32 + slot * Ring.CMD_I32
-      const word0 = i32[w]!
-      const index = i32[w + 1]!
-      const value = f64[Ring.F64 + slot * Ring.CMD_F64 + 1]!
-      switch (word0 & K.CMD_KIND_MASK) {
-        case K.CMD_BASE:
-          this.base = value
-          break
-        case K.CMD_ARM_AFTER:
-          wheel.arm(
-            index,
-            (word0 >>> K.CMD_KIND_BITS) & K.GEN_MASK,
-            Math.ceil((this.base + value) * K.TICKS_PER_MS),
-          )
-          break
-        case K.CMD_CANCEL:
-          wheel.cancel(index)
-          break
-        default:
-          throw new Error(`afterfunc: corrupt command ${word0} in the ring`)
-      }
-      head = (head + 1) | 0
-    }
-    Atomics.store(i32, K.CTRL_HEAD, head)
-  }
 }
 
 /**
@@ -164,8 +132,8 @@ class JsEngine extends WheelEngine {
   private refd = false
   private closed = false
 
-  override published(earliest: number, exact: () => number): void {
-    super.published(earliest, exact)
+  override published(): void {
+    super.published()
     this.schedule()
   }
 
@@ -198,7 +166,7 @@ class JsEngine extends WheelEngine {
     if (this.closed || this.immediate !== undefined) return
     const next = this.wheel.nextExpiration()
     if (next === undefined) return
-    const at = next / K.TICKS_PER_MS
+    const at = next / Shared.TICKS_PER_MS
     if (at >= this.timerAt) return
     if (this.timer !== undefined) clearTimeout(this.timer)
     const wait = Math.min(Math.max(0, Math.ceil(at - this.now())), MAX_NODE_DELAY)

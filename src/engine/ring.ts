@@ -1,40 +1,203 @@
 /**
- * The command ring's layout in the views the TypeScript side uses (Int32Array and Float64Array
- * over the shared memory), derived from the constants shared with Rust (`../constants`). Used
- * by the scheduler (the producer) and the TypeScript engine (a consumer). A `const enum`, so
- * that each use compiles to its value (see `../constants`).
+ * The command ring: the memory the scheduler shares with its engine, and the only code that
+ * knows its layout (`crates/wheel/src/shared.rs` is the Rust side of the same layout).
  *
- * Command `seq` sits in ring slot `seq & Ring.MASK`: its word 0 (kind and generation) at
- * i32 `Ring.I32 + slot * Ring.CMD_I32`, its index right after, its value at f64
- * `Ring.F64 + slot * Ring.CMD_F64 + 1`.
+ * ```text
+ * byte 0           CTRL_BYTES                          CTRL_BYTES + CMD_BYTES * RING_CAPACITY
+ * | control block | command 0 | command 1 | ... | command RING_CAPACITY - 1 |
+ *
+ * control block: published count (tail), consumed count (head), the wheel thread's state and
+ *                the time it wakes at by itself, each on a cache line of its own
+ * command:       int32 kind | generation << CMD_KIND_BITS, int32 index, float64 value
+ * ```
+ *
+ * Commands are numbered by a wrapping 32-bit sequence number; command `seq` lives in ring slot
+ * `seq mod RING_CAPACITY`. There is one producer, the scheduler ({@link RingWriter}), and one
+ * consumer at a time ({@link RingReader} for the TypeScript engine, the wheel thread or a
+ * synchronous drain for the native one). The producer writes commands beyond the published
+ * tail with plain stores and publishes them with one `Atomics.store` of the tail; it never
+ * writes more than RING_CAPACITY commands ahead of the consumed head. A consumer reads only
+ * below the tail it loaded and then stores the head, which frees the slots.
+ *
+ * The commands (their meaning is the engines'):
+ * - BASE(time): the time, in JavaScript ms, that the delays of the ARMs after it count from.
+ *   Every batch starts with one, whose time is filled in when the batch is published.
+ * - ARM(index, generation, delay): arm or move timer `index` to fire `delay` ms after BASE.
+ * - CANCEL(index): disarm timer `index`, whatever arming it holds.
  */
 
-import { K } from '../constants'
+import { Shared } from '../constants'
 
-export const enum Ring {
+/** The layout, derived from the shared constants. */
+const enum Layout {
   /** Ring slot of command `seq`: `seq & MASK`. */
-  MASK = K.RING_CAPACITY - 1,
-  /** First ring word in the Int32Array view. */
-  I32 = K.CTRL_BYTES / 4,
-  /** First ring word in the Float64Array view. */
-  F64 = K.CTRL_BYTES / 8,
+  MASK = Shared.RING_CAPACITY - 1,
+  /** Index of command 0's first word in the Int32Array view. */
+  FIRST_I32 = Shared.CTRL_BYTES / 4,
+  /** Index of command 0's first word in the Float64Array view. */
+  FIRST_F64 = Shared.CTRL_BYTES / 8,
   /** Int32 words per command. */
-  CMD_I32 = K.CMD_BYTES / 4,
+  CMD_I32 = Shared.CMD_BYTES / 4,
   /** Float64 words per command. */
-  CMD_F64 = K.CMD_BYTES / 8,
-  /**
-   * Bits of the scheduler's slot word above the GEN_BITS-bit generation: they hold the position
-   * key of the slot's last ARM command (its batch's key plus its offset in the batch).
-   */
-  KEY_BITS = 32 - K.GEN_BITS,
-  /** Mask of a position key. */
-  KEY_MASK = 2 ** KEY_BITS - 1,
-  /**
-   * A batch (its BASE included) is published once it holds this many commands, so the engine
-   * can start on a long synchronous run of commands. 1,024: a quarter of the position keys, so
-   * keys tell four successive batches apart.
-   */
-  BATCH_MAX = 2 ** (KEY_BITS - 2),
-  /** The native engine wakes its thread whenever this many published commands wait unconsumed. */
-  WAKE_BACKLOG = K.RING_CAPACITY / 2,
+  CMD_F64 = Shared.CMD_BYTES / 8,
+}
+
+/** What a consumer does with each command it reads. */
+export interface CommandVisitor {
+  base(time: number): void
+  arm(index: number, generation: number, delay: number): void
+  cancel(index: number): void
+}
+
+/** The shared memory, seen as the control block's words and the commands. */
+export class Ring {
+  /** Bytes of a ring: the control block and RING_CAPACITY commands. */
+  static readonly BYTES = Shared.CTRL_BYTES + Shared.RING_CAPACITY * Shared.CMD_BYTES
+
+  readonly i32: Int32Array
+  readonly f64: Float64Array
+
+  /** Views over `memory`, which holds {@link Ring.BYTES} bytes (a new ring's are zero). */
+  constructor(memory: ArrayBuffer) {
+    this.i32 = new Int32Array(memory)
+    this.f64 = new Float64Array(memory)
+  }
+
+  /** A ring in new memory of its own, for the engines that run on the JavaScript thread. */
+  static allocate(): Ring {
+    return new Ring(new ArrayBuffer(Ring.BYTES))
+  }
+
+  /** Sequence number one past the last published command. */
+  tail(): number {
+    return Atomics.load(this.i32, Shared.CTRL_TAIL)
+  }
+
+  /** Sequence number of the first command not yet consumed. */
+  head(): number {
+    return Atomics.load(this.i32, Shared.CTRL_HEAD)
+  }
+
+  /** Published commands not yet consumed. */
+  unconsumed(): number {
+    return (this.tail() - this.head()) | 0
+  }
+
+  /** The native wheel thread's state: one of `Shared.STATE_*`. */
+  consumerState(): number {
+    return Atomics.load(this.i32, Shared.CTRL_STATE)
+  }
+
+  /** While the native wheel thread is parked: the JavaScript time (ms) it wakes at by itself. */
+  parkedUntil(): number {
+    return this.f64[Shared.CTRL_PARKED_UNTIL_F64]!
+  }
+
+  /** Calls `visitor` for each command from `from` up to (not including) `to`, in order. */
+  visit(from: number, to: number, visitor: CommandVisitor): void {
+    const i32 = this.i32
+    const f64 = this.f64
+    for (let seq = from; seq !== to; seq = (seq + 1) | 0) {
+      const slot = seq & Layout.MASK
+      const word0 = i32[Layout.FIRST_I32 + slot * Layout.CMD_I32]!
+      const index = i32[Layout.FIRST_I32 + slot * Layout.CMD_I32 + 1]!
+      const value = f64[Layout.FIRST_F64 + slot * Layout.CMD_F64 + 1]!
+      switch (word0 & Shared.CMD_KIND_MASK) {
+        case Shared.CMD_BASE:
+          visitor.base(value)
+          break
+        case Shared.CMD_ARM_AFTER:
+          visitor.arm(index, (word0 >>> Shared.CMD_KIND_BITS) & Shared.GEN_MASK, value)
+          break
+        case Shared.CMD_CANCEL:
+          visitor.cancel(index)
+          break
+        default:
+          throw new Error(`afterfunc: corrupt command ${word0} at ${seq} in the ring`)
+      }
+    }
+  }
+}
+
+/** The consumer side, for engines that apply the commands on the JavaScript thread. */
+export class RingReader {
+  readonly ring: Ring
+
+  constructor(ring: Ring) {
+    this.ring = ring
+  }
+
+  /** Applies every published command to `visitor`, in order, then marks them consumed. */
+  drain(visitor: CommandVisitor): void {
+    const tail = this.ring.tail()
+    this.ring.visit(this.ring.head(), tail, visitor)
+    Atomics.store(this.ring.i32, Shared.CTRL_HEAD, tail)
+  }
+}
+
+/**
+ * The producer side, owned by the scheduler: it writes commands after the published tail and
+ * publishes them. Writing never checks for room: the caller asks {@link RingWriter.room} first.
+ */
+export class RingWriter {
+  readonly ring: Ring
+  /** Sequence number the next command gets. */
+  private next: number
+  /** The head last read: commands before it are consumed. */
+  private consumed: number
+
+  constructor(ring: Ring) {
+    this.ring = ring
+    this.next = ring.tail()
+    this.consumed = ring.head()
+  }
+
+  /** Sequence number the next command gets. */
+  position(): number {
+    return this.next
+  }
+
+  /** Commands written and not yet published. */
+  unpublished(): number {
+    return (this.next - this.ring.tail()) | 0
+  }
+
+  /** Commands that can still be written before the ring is full (reads the head again). */
+  room(): number {
+    this.consumed = this.ring.head()
+    return Shared.RING_CAPACITY - ((this.next - this.consumed) | 0)
+  }
+
+  /** Writes a BASE command; its time is set later with {@link RingWriter.setBase}. Returns its sequence number. */
+  writeBase(): number {
+    const seq = this.next
+    this.write(Shared.CMD_BASE, 0, 0)
+    return seq
+  }
+
+  /** Sets the time of the BASE command `seq`, which is not published yet. */
+  setBase(seq: number, time: number): void {
+    this.ring.f64[Layout.FIRST_F64 + (seq & Layout.MASK) * Layout.CMD_F64 + 1] = time
+  }
+
+  writeArm(index: number, generation: number, delay: number): void {
+    this.write(Shared.CMD_ARM_AFTER | (generation << Shared.CMD_KIND_BITS), index, delay)
+  }
+
+  writeCancel(index: number): void {
+    this.write(Shared.CMD_CANCEL, index, 0)
+  }
+
+  /** Publishes every command written so far. */
+  publish(): void {
+    Atomics.store(this.ring.i32, Shared.CTRL_TAIL, this.next)
+  }
+
+  private write(word0: number, index: number, value: number): void {
+    const slot = this.next & Layout.MASK
+    this.ring.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32] = word0
+    this.ring.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32 + 1] = index
+    this.ring.f64[Layout.FIRST_F64 + slot * Layout.CMD_F64 + 1] = value
+    this.next = (this.next + 1) | 0
+  }
 }

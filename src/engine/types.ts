@@ -1,51 +1,40 @@
 /**
- * The engine interface: what the scheduler (`src/scheduler.ts`) needs from a wheel, whether it
- * runs on its own thread in Rust (`native.ts`) or on the event loop in TypeScript (`js.ts`).
+ * The engine interface: what the scheduler (`src/scheduler.ts`) needs from a timing wheel,
+ * whether it runs on its own thread in Rust (`native.ts`) or on the event loop in TypeScript
+ * (`js.ts`, and `virtual.ts` for the virtual clock).
  *
- * The scheduler writes commands into the ring the engine exposes (layout in `constants.ts`),
- * publishes them by storing `CTRL_TAIL`, and tells the engine with {@link Engine.published}.
- * The engine applies them in order, expires due timers, and hands every batch of expired
- * `index, generation` pairs to the {@link Deliver} function it was created with, on the
- * JavaScript thread, never from inside one of its own methods.
+ * The scheduler writes commands into the engine's {@link Ring} and publishes them; the engine
+ * applies them in order, expires due timers, and hands each batch of expired (slot,
+ * generation) pairs to the {@link Deliver} function it was created with, on the JavaScript
+ * thread, never from inside one of its own methods.
  */
+
+import type { Ring } from './ring'
 
 /** Which engine runs: the Rust wheel thread or the TypeScript wheel on the event loop. */
 export type EngineKind = 'native' | 'js'
 
 /**
- * Receives expired timers: `ids` holds `index, generation` pairs in expiry order (deadline,
- * then arming order); every one of them was due at or before tick `nowTick`. `head` is the
- * ring position (`CTRL_HEAD`, as a uint32) the engine had applied commands up to when it
- * polled the first of them: if the scheduler has written no command beyond it, no pair can be
- * stale. It is -1 when the engine cannot vouch for that (it met a command that broke the
- * protocol).
+ * Receives expired timers: `ids` holds (slot, generation) pairs in expiry order (deadline,
+ * then arming order); every one of them was due at or before tick `nowTick`.
  */
-export type Deliver = (ids: Uint32Array, nowTick: number, head: number) => void
+export type Deliver = (ids: Uint32Array, nowTick: number) => void
 
-/** A wheel the scheduler drives through the shared command ring. */
+/** A wheel the scheduler drives through the command ring. */
 export interface Engine {
-  /** Int32 view of the control block and command ring. */
-  readonly i32: Int32Array
-  /** Float64 view of the same memory. */
-  readonly f64: Float64Array
-  /**
-   * Commands up to the stored `CTRL_TAIL` are published. `earliest` is a lower bound of the
-   * earliest deadline (JavaScript ms) they arm (`Infinity` if they arm nothing): it also
-   * counts arms that later commands of the batch cancelled or moved. `exact()` returns the
-   * earliest deadline among the arms still current, scanning the batch: an engine calls it
-   * only when `earliest` alone would make it do work (wake a thread). Never delivers
-   * synchronously.
-   */
-  published(earliest: number, exact: () => number): void
+  /** The command ring the scheduler writes to. */
+  readonly ring: Ring
+  /** New commands were published: apply them, now or soon. Never delivers synchronously. */
+  published(): void
   /** The ring is full: apply every published command now. Never delivers synchronously. */
   makeRoom(): void
   /** Whether pending timers keep the process alive. */
   setRef(on: boolean): void
-  /** Timers armed in the wheel (commands not yet applied are not counted) and corrupt commands seen. */
+  /** Counters for tests and diagnostics. */
   stats(): EngineStats
   /**
-   * Applies every published command, then disarms every timer and returns them as `index,
-   * generation, deadline tick` triples in expiry order, for moving them to another engine.
+   * Applies every published command, then disarms every timer and returns them as (slot,
+   * generation, deadline tick) triples in expiry order, for moving them to another engine.
    * Expired timers already on their way to `deliver` are not included; they are still
    * delivered. The engine stays usable.
    */

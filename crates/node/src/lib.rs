@@ -24,9 +24,9 @@ use napi::threadsafe_function::{
 };
 use napi_derive::napi;
 
-/// The JavaScript function that receives batches: `(ids: Uint32Array, nowTick: number, head: number)`.
+/// The JavaScript function that receives batches: `(ids: Uint32Array, nowTick: number)`.
 type Deliver =
-  ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64, f64)>, Status, false, true>;
+  ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64)>, Status, false, true>;
 
 /// Tells JavaScript that a batch waits, by queueing one non-blocking call.
 struct TsfnNotify(Deliver);
@@ -51,17 +51,15 @@ pub struct NativeWheel {
 impl NativeWheel {
   /// Starts a wheel thread.
   ///
-  /// `on_expired(ids, nowTick, head)` is called on this JavaScript thread with `index,
-  /// generation` pairs of expired timers, in expiry order, the tick every one of them was due
-  /// by, and the ring position (`CTRL_HEAD`) the wheel had applied commands up to when it
-  /// polled the first of them, or -1 once a command broke the protocol.
+  /// `on_expired(ids, nowTick)` is called on this JavaScript thread with `index, generation`
+  /// pairs of expired timers, in expiry order, and the tick every one of them was due by.
   /// `js_now` must be a `performance.now()` taken just before this call: the wheel's clock
   /// starts there and so never runs ahead of JavaScript's. The thread does not keep the
   /// process alive until [`set_ref`](Self::set_ref)`(true)`.
   #[napi(constructor)]
   pub fn new(
     env: Env,
-    on_expired: Function<FnArgs<(Uint32Array, f64, f64)>, UnknownReturnValue>,
+    on_expired: Function<FnArgs<(Uint32Array, f64)>, UnknownReturnValue>,
     js_now: f64,
   ) -> Result<Self> {
     if !js_now.is_finite() {
@@ -83,11 +81,7 @@ impl NativeWheel {
           .and_then(Weak::upgrade)
           .map(|d| d.take_expired())
           .unwrap_or_default();
-        Ok(FnArgs::from((
-          Uint32Array::new(batch.ids),
-          batch.now_tick as f64,
-          batch.head.map_or(-1.0, f64::from),
-        )))
+        Ok(FnArgs::from((Uint32Array::new(batch.ids), batch.now_tick as f64)))
       })?;
     let raw = tsfn.raw();
     let shared = Arc::new(SharedMemory::new());

@@ -13,9 +13,6 @@
 //!   non-blocking thread-safe-function call); it may be called with the core lock held.
 //! * Every batch carries `now_tick`, the tick the wheel had reached: every timer in it had
 //!   a deadline at or below it, which lets the receiver check "never early" once per batch.
-//!   It also carries `head`, the ring position the first of its polls had applied commands
-//!   up to, which lets the receiver skip each timer's generation check when it has written
-//!   no command since (see [`Expired::head`]); none once a command broke the protocol.
 //!
 //! # The loop
 //!
@@ -234,15 +231,15 @@ impl<N: Notify> Driver<N> {
     self.shared.set_state(STATE_CLOSED);
   }
 
-  /// Applies every published command; returns the new head (what has been applied up to).
-  fn drain(&self, core: &mut Core) -> u32 {
+  /// Applies every published command.
+  fn drain(&self, core: &mut Core) {
     let tail = self.shared.tail(Ordering::Acquire);
     let mut head = self.shared.head();
     if tail.wrapping_sub(head) as usize > RING_CAPACITY {
       // The producer broke the protocol; skip rather than read garbage.
       core.protocol_errors += 1;
       self.shared.set_head(tail);
-      return tail;
+      return;
     }
     while head != tail {
       core.apply(self.shared.command(head));
@@ -252,7 +249,6 @@ impl<N: Notify> Driver<N> {
       }
     }
     self.shared.set_head(head);
-    head
   }
 
   fn run(&self) {
@@ -260,23 +256,20 @@ impl<N: Notify> Driver<N> {
     while !self.shutdown.load(Ordering::SeqCst) {
       self.rounds.fetch_add(1, Ordering::Relaxed);
       self.shared.set_state(STATE_AWAKE);
-      let (next, now_tick, head) = {
+      let (next, now_tick) = {
         let mut core = lock(&self.core);
-        let head = self.drain(&mut core);
-        // After a command that broke the protocol (and so maybe skipped others), no batch
-        // vouches for the ring: the receiver then checks every generation.
-        let head = (core.protocol_errors == 0).then_some(head);
+        self.drain(&mut core);
         let now_tick = self.clock.now_tick();
         // A long poll hands its expirations over in parts, so that JavaScript runs the first
         // ones while this thread is still emitting the rest.
         poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
-          if self.outbox.post(part, now_tick, head) {
+          if self.outbox.post(part, now_tick) {
             self.notify.notify();
           }
         });
-        (core.wheel.next_expiration(), now_tick, head)
+        (core.wheel.next_expiration(), now_tick)
       };
-      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick, head) {
+      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick) {
         self.notify.notify();
       }
       let until_ms = next.map_or(f64::INFINITY, tick_to_ms);
@@ -367,18 +360,18 @@ mod tests {
   }
 
   /// The timer indices of what `collect` got, in order.
-  fn indices(got: &[(u32, u32, u64, Option<u32>)]) -> Vec<u32> {
+  fn indices(got: &[(u32, u32, u64)]) -> Vec<u32> {
     got.iter().map(|g| g.0).collect()
   }
 
   /// Waits until `n` pairs arrived (taking batches as JavaScript would), or times out; each
-  /// with its batch's `now_tick` and `head`.
+  /// with its batch's `now_tick`.
   fn collect(
     driver: &Driver<Arc<Signal>>,
     signal: &Signal,
     n: usize,
     timeout: Duration,
-  ) -> Vec<(u32, u32, u64, Option<u32>)> {
+  ) -> Vec<(u32, u32, u64)> {
     let deadline = Instant::now() + timeout;
     let mut got = Vec::new();
     let mut seen = 0;
@@ -395,7 +388,7 @@ mod tests {
       drop(count);
       let batch = driver.take_expired();
       for pair in batch.ids.chunks(2) {
-        got.push((pair[0], pair[1], batch.now_tick, batch.head));
+        got.push((pair[0], pair[1], batch.now_tick));
       }
     }
     got
@@ -414,7 +407,7 @@ mod tests {
     let got = collect(&driver, &signal, 4, Duration::from_secs(5));
     assert_eq!(indices(&got), [4, 2, 3, 1]);
     assert!(t0.elapsed() >= Duration::from_millis(30));
-    for (index, generation, now_tick, _) in got {
+    for (index, generation, now_tick) in got {
       assert_eq!(generation, 7);
       let deadline = match index {
         1 => 30,
@@ -485,27 +478,6 @@ mod tests {
     driver.drain_now();
     assert_eq!(driver.shared().head(), p.tail);
     assert_eq!(driver.stats().armed, 1000);
-    driver.shutdown();
-  }
-
-  #[test]
-  fn a_batch_carries_the_head_its_poll_had_applied_and_none_after_a_protocol_error() {
-    let (driver, signal, mut p, _) = start();
-    let index_gen_head = |got: Vec<(u32, u32, u64, Option<u32>)>| -> Vec<(u32, u32, Option<u32>)> {
-      got.into_iter().map(|(i, g, _, h)| (i, g, h)).collect()
-    };
-    p.push(CMD_BASE, 0, 0, 0.0);
-    p.push(CMD_ARM_AFTER, 1, 3, 0.0);
-    p.publish();
-    driver.wake();
-    let got = collect(&driver, &signal, 1, Duration::from_secs(5));
-    assert_eq!(index_gen_head(got), [(1, 3, Some(2))]);
-    p.push(7, 0, 0, 0.0); // an unknown kind
-    p.push(CMD_ARM_AFTER, 2, 1, 0.0);
-    p.publish();
-    driver.wake();
-    let got = collect(&driver, &signal, 1, Duration::from_secs(5));
-    assert_eq!(index_gen_head(got), [(2, 1, None)]);
     driver.shutdown();
   }
 

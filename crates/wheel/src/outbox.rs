@@ -21,12 +21,6 @@ pub struct Expired {
   pub ids: Vec<u32>,
   /// Every timer in `ids` had a deadline tick at or below this one.
   pub now_tick: u64,
-  /// The ring's consumer position (every command before it applied) when the first of `ids`
-  /// was polled; later polls of the same batch saw at least as much. A receiver whose own
-  /// count of commands written still equals it knows that no command since could have
-  /// stopped or re-armed any of these timers. `None` once the consumer has met a command that
-  /// broke the protocol: it may have skipped commands, so it vouches for nothing.
-  pub head: Option<u32>,
 }
 
 struct Inner {
@@ -50,15 +44,13 @@ impl Outbox {
     }
   }
 
-  /// Moves `expired` (pairs; left empty) into the batch and records `now_tick`, and `head`
-  /// (the ring position the poll that emitted them had applied commands up to) if the batch
-  /// was empty. Returns true if the caller must notify JavaScript: the outbox was idle. Never
-  /// blocks for long and never calls out.
-  pub fn post(&self, expired: &mut Vec<u32>, now_tick: u64, head: Option<u32>) -> bool {
+  /// Moves `expired` (pairs; left empty) into the batch and records `now_tick`. Returns true
+  /// if the caller must notify JavaScript: the outbox was idle. Never blocks for long and
+  /// never calls out.
+  pub fn post(&self, expired: &mut Vec<u32>, now_tick: u64) -> bool {
     let mut inner = lock(&self.inner);
     if inner.batch.ids.is_empty() {
       std::mem::swap(&mut inner.batch.ids, expired);
-      inner.batch.head = head;
     } else {
       inner.batch.ids.append(expired);
     }
@@ -74,7 +66,6 @@ impl Outbox {
     Expired {
       ids: std::mem::take(&mut inner.batch.ids),
       now_tick: inner.batch.now_tick,
-      head: inner.batch.head,
     }
   }
 }
@@ -92,25 +83,22 @@ mod tests {
   #[test]
   fn notifies_once_per_idle_period_and_keeps_order() {
     let o = Outbox::new();
-    assert!(o.post(&mut vec![1, 0], 5, Some(40)));
-    assert!(!o.post(&mut vec![2, 0], 6, Some(41)));
-    // The batch keeps the head of its first post: the earliest poll in it.
+    assert!(o.post(&mut vec![1, 0], 5));
+    assert!(!o.post(&mut vec![2, 0], 6));
     assert_eq!(
       o.take(),
       Expired {
         ids: vec![1, 0, 2, 0],
         now_tick: 6,
-        head: Some(40)
       }
     );
     assert!(o.take().ids.is_empty());
-    assert!(o.post(&mut vec![3, 1], 7, None));
+    assert!(o.post(&mut vec![3, 1], 7));
     assert_eq!(
       o.take(),
       Expired {
         ids: vec![3, 1],
         now_tick: 7,
-        head: None
       }
     );
   }
