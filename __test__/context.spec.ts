@@ -1306,9 +1306,9 @@ describe.each(engines)('context on the %s engine', (kind) => {
       expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined])
       expect(stops.map((stop) => stop())).toEqual([false, false])
       const internals = ctx as unknown as Record<string, unknown>
-      expect([internals['_kids'], internals['_res']]).toEqual([undefined, undefined])
+      expect([internals['_children'], internals['_resolveDone']]).toEqual([undefined, undefined])
       // The signal handed out is kept (it is what `signal` returns), its controller is not.
-      expect(internals['_ab']).toBe(ctx.signal)
+      expect(internals['_abort']).toBe(ctx.signal)
       expect(context.cause(ctx)).toBe(context.Canceled)
     })
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest'
 import { Shared } from '../src/constants.ts'
 import { POLL_LIMIT } from '../src/engine/js.ts'
-import { toDelay } from '../src/errors.ts'
+import { toDelay } from '../src/arguments.ts'
 import { engines, gc, runtime, sleep, spin, until } from './helpers.ts'
 
 describe.each(engines)('time on the %s engine', (kind) => {

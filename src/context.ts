@@ -5,19 +5,20 @@
  * HOW
  *
  * ```text
- *  background ─ withValue ─ withCancel ─┬─ withTimeout (TimerCtx: also a Schedulable)
- *                    ▲          │  _kids └─ afterFunc registration (Reg: also a Schedulable)
- *                    │ _p       ▼
- *   every context points to its parent (_p, for value lookup) and to its nearest
- *   cancelable context (_c: itself for a CancelCtx, inherited through withValue,
- *   undefined below background/withoutCancel), which answers err, done, signal, cause.
+ *  background ── withValue ── withCancel ──┬── withTimeout   (TimerCtx: also a Schedulable)
+ *                                 ▲        └── afterFunc registration (Reg: also a Schedulable)
+ *                                 │ _parent          ▲
+ *                                 │                  │ held in _children
+ *   every context points to its parent (_parent, for value lookup) and to its nearest
+ *   cancelable context (_cancelable: itself for a CancelCtx, inherited through withValue,
+ *   undefined below background/withoutCancel), which answers err, done, signal and cause.
  * ```
  *
- * - A cancelable context registers in the `_kids` set of its parent's nearest cancelable
+ * - A cancelable context registers in the `_children` set of its parent's nearest cancelable
  *   context, and leaves it when it is cancelled by its own cancel function or its timer.
- *   withValue and withoutCancel register nothing. An afterFunc registration is a kid too.
+ *   withValue and withoutCancel register nothing. An afterFunc registration is a child too.
  * - Cancelling walks the subtree breadth first, without recursion, in two phases: first every
- *   context in it is marked done (err, cause, done() resolved, timer stopped, kid sets
+ *   context in it is marked done (err, cause, done() resolved, timer stopped, child sets
  *   dropped, afterFunc registrations armed on the scheduler with delay 0); no user code runs
  *   in that phase. Then the AbortSignals that were handed out are aborted, parents first:
  *   their 'abort' listeners run synchronously, and by then the whole subtree is done.
@@ -30,10 +31,10 @@
  * - Contexts of every runtime interoperate (a child of another runtime's context works):
  *   the classes live at module level and are recognized by a private brand, so anything
  *   else, however it looks, is rejected with a TypeError.
- * - done(), signal, the AbortController and the kid set are created on first use only:
+ * - done(), signal, the AbortController and the child set are created on first use only:
  *   `withCancel` + `cancel` allocates the context, its cancel function and the result pair.
  * - A registration never outlives its context's need for it: on a context that can never be
- *   done nothing is registered at all; cancelling clears the kid sets; a run or stopped
+ *   done nothing is registered at all; cancelling clears the child sets; a run or stopped
  *   registration drops its callback.
  *
  * COST
@@ -47,7 +48,7 @@
 
 import type { contextBrand, context as ContextApi } from '../index'
 import { Shared } from './constants'
-import { checkFunction, describe, isAbortSignal, toDelay } from './errors'
+import { checkFunction, describe, isAbortSignal, toDelay } from './arguments'
 import type { Scheduler } from './scheduler'
 import type { Schedulable } from './slots'
 import { types } from 'node:util'
@@ -129,21 +130,21 @@ abstract class Ctx implements Context {
   readonly #brand = true
   /** The same brand for the type checker (`index.d.ts`); it does not exist at run time. */
   declare readonly [contextBrand]: true
-  /** Parent, for value lookup and for leaving the parent's kid set. */
-  readonly _p: Ctx | undefined
+  /** Parent, for value lookup and for leaving the parent's child set. */
+  readonly _parent: Ctx | undefined
   /** Nearest cancelable context (this one if it is cancelable); undefined if never done. */
-  readonly _c: CancelCtx | undefined
+  readonly _cancelable: CancelCtx | undefined
   /** The deadline in epoch ms, as given (fractions kept); undefined if none. */
-  readonly _dl: number | undefined
+  readonly _deadline: number | undefined
   /** The deadline on the monotonic clock, when it was made by withTimeout (as Go's time.Now().Add). */
-  readonly _mdl: number | undefined
+  readonly _monotonicDeadline: number | undefined
 
   constructor(p: Ctx | undefined, c: CancelCtx | null | undefined, dl: number | undefined, mdl: number | undefined) {
-    this._p = p
+    this._parent = p
     // `null` stands for "this context itself" (a subclass cannot pass `this` to super).
-    this._c = c === null ? (this as unknown as CancelCtx) : c
-    this._dl = dl
-    this._mdl = mdl
+    this._cancelable = c === null ? (this as unknown as CancelCtx) : c
+    this._deadline = dl
+    this._monotonicDeadline = mdl
   }
 
   static is(v: unknown): v is Ctx {
@@ -151,34 +152,34 @@ abstract class Ctx implements Context {
   }
 
   deadline(): Date | undefined {
-    const d = this._dl
+    const d = this._deadline
     return d === undefined ? undefined : new Date(d)
   }
 
   done(): Promise<void> {
-    const c = this._c
+    const c = this._cancelable
     return c === undefined ? never() : c._donePromise()
   }
 
   err(): Sentinel | undefined {
-    return this._c?._err
+    return this._cancelable?._err
   }
 
   value<T>(key: Key<T>): T | undefined
   value(key: unknown): unknown
   value(key: unknown): unknown {
-    for (let c: Ctx | undefined = this; c !== undefined; c = c._p) {
+    for (let c: Ctx | undefined = this; c !== undefined; c = c._parent) {
       if (c instanceof ValueCtx) {
         const k = c._key
         // SameValueZero, as Map keys: identity, and NaN finds NaN.
-        if (k === key || (k !== k && key !== key)) return c._val
+        if (k === key || (k !== k && key !== key)) return c._value
       }
     }
     return undefined
   }
 
   get signal(): AbortSignal {
-    const c = this._c
+    const c = this._cancelable
     if (c !== undefined) return c._signal()
     // A context that can never be done: a signal that never aborts, its own (listeners added to
     // it are collected with the context), kept aside so that no context carries a field for it.
@@ -193,12 +194,12 @@ abstract class Ctx implements Context {
   /** Go's String(): the chain of constructors, e.g. `context.Background.WithCancel`. */
   toString(): string {
     const parts: string[] = []
-    for (let c: Ctx | undefined = this; c !== undefined; c = c._p) parts.push(c._seg())
+    for (let c: Ctx | undefined = this; c !== undefined; c = c._parent) parts.push(c._describe())
     return parts.reverse().join('')
   }
 
   /** This context's part of toString(). */
-  abstract _seg(): string
+  abstract _describe(): string
 }
 
 /** The signals of the contexts that can never be done, once read. */
@@ -211,7 +212,7 @@ class EmptyCtx extends Ctx {
     super(undefined, undefined, undefined, undefined)
     this.#label = label
   }
-  _seg(): string {
+  _describe(): string {
     return this.#label
   }
 }
@@ -222,13 +223,13 @@ const TODO = new EmptyCtx('context.TODO')
 /** withValue: one key and value over the parent; everything else is the parent's. */
 class ValueCtx extends Ctx {
   readonly _key: unknown
-  readonly _val: unknown
+  readonly _value: unknown
   constructor(parent: Ctx, key: unknown, val: unknown) {
-    super(parent, parent._c, parent._dl, parent._mdl)
+    super(parent, parent._cancelable, parent._deadline, parent._monotonicDeadline)
     this._key = key
-    this._val = val
+    this._value = val
   }
-  _seg(): string {
+  _describe(): string {
     return '.WithValue'
   }
 }
@@ -238,18 +239,18 @@ class WithoutCancelCtx extends Ctx {
   constructor(parent: Ctx) {
     super(parent, undefined, undefined, undefined)
   }
-  _seg(): string {
+  _describe(): string {
     return '.WithoutCancel'
   }
 }
 
-/** What a cancelable context holds in its kid set. */
-type Kid = CancelCtx | Reg
+/** What a cancelable context holds in its child set. */
+type Child = CancelCtx | Reg
 
 /** withCancel, withCancelCause, fromSignal; the base of TimerCtx. */
 class CancelCtx extends Ctx {
   /** Registered cancelable children and afterFunc registrations; dropped when done. */
-  _kids: Set<Kid> | undefined = undefined
+  _children: Set<Child> | undefined = undefined
   /** Canceled or DeadlineExceeded once done; never changes after. */
   _err: Sentinel | undefined = undefined
   /**
@@ -258,15 +259,15 @@ class CancelCtx extends Ctx {
    */
   _cause: unknown = undefined
   /** done()'s promise, once asked for. */
-  _prom: Promise<void> | undefined = undefined
-  /** Resolves `_prom`; set while it is pending. */
-  _res: (() => void) | undefined = undefined
+  _done: Promise<void> | undefined = undefined
+  /** Resolves `_done`; set while it is pending. */
+  _resolveDone: (() => void) | undefined = undefined
   /**
    * The signal handed out: undefined until `signal` is read; then its AbortController while
    * the context is pending (`_err` undefined; cancel aborts it), and the signal alone once
    * done. Which of the two it holds follows from `_err`: cancel sets both in one step.
    */
-  _ab: AbortController | AbortSignal | undefined = undefined
+  _abort: AbortController | AbortSignal | undefined = undefined
 
   /** A cancelable child of `parent` with deadline `dl`/`mdl` (the parent's, except for a TimerCtx). */
   constructor(parent: Ctx, dl: number | undefined, mdl: number | undefined) {
@@ -274,39 +275,39 @@ class CancelCtx extends Ctx {
   }
 
   _donePromise(): Promise<void> {
-    let p = this._prom
+    let p = this._done
     if (p === undefined) {
       if (this._err !== undefined) p = RESOLVED
-      else p = new Promise<void>((resolve) => (this._res = resolve))
-      this._prom = p
+      else p = new Promise<void>((resolve) => (this._resolveDone = resolve))
+      this._done = p
     }
     return p
   }
 
   _signal(): AbortSignal {
-    const ab = this._ab
+    const ab = this._abort
     if (ab !== undefined) return this._err === undefined ? (ab as AbortController).signal : (ab as AbortSignal)
-    if (this._err !== undefined) return (this._ab = AbortSignal.abort(this._cause))
+    if (this._err !== undefined) return (this._abort = AbortSignal.abort(this._cause))
     const ctl = new AbortController()
-    this._ab = ctl
+    this._abort = ctl
     return ctl.signal
   }
 
-  _seg(): string {
+  _describe(): string {
     return '.WithCancel'
   }
 }
 
 /**
  * withDeadline, withTimeout and their Cause variants: a CancelCtx that is its own timer. Each
- * `context` namespace makes a subclass whose prototype holds `_s`, the scheduler its timers are
- * armed on, so that no context carries a field for it.
+ * `context` namespace makes a subclass whose prototype holds `_scheduler`, the scheduler its
+ * timers are armed on, so that no context carries a field for it.
  */
 abstract class TimerCtx extends CancelCtx implements Schedulable {
   /** Owned by the scheduler (slot and UNREF bit); 0 when fresh: the timer keeps the process alive. */
   _slotRef = 0
   /** The scheduler the timer is armed on (on the prototype of the namespace's subclass). */
-  declare readonly _s: Scheduler
+  declare readonly _scheduler: Scheduler
 
   /** `why`: the cause to record when the deadline passes, kept in `_cause` until done. */
   constructor(parent: Ctx, dl: number, mdl: number | undefined, why: unknown) {
@@ -319,63 +320,63 @@ abstract class TimerCtx extends CancelCtx implements Schedulable {
     cancel(this, DeadlineExceeded, this._cause, true)
   }
 
-  override _seg(): string {
-    return `.WithDeadline(${new Date(this._dl!).toISOString()})`
+  override _describe(): string {
+    return `.WithDeadline(${new Date(this._deadline!).toISOString()})`
   }
 }
 
-/** One afterFunc registration: waits in its context's kid set, then runs from the scheduler. */
+/** One afterFunc registration: waits in its context's child set, then runs from the scheduler. */
 class Reg implements Schedulable {
   /** Owned by the scheduler; 0 when fresh. */
   _slotRef = 0
   /** The callback until it runs or is stopped. */
-  _fn: (() => void) | undefined
+  _callback: (() => void) | undefined
   /** The context it waits on, while it waits (then it is armed, or done). */
-  _on: CancelCtx | undefined
-  readonly _s: Scheduler
+  _waitingOn: CancelCtx | undefined
+  readonly _scheduler: Scheduler
 
   constructor(fn: () => void, on: CancelCtx, s: Scheduler) {
-    this._fn = fn
-    this._on = on
-    this._s = s
+    this._callback = fn
+    this._waitingOn = on
+    this._scheduler = s
   }
 
   /** Called by the scheduler. */
   _run(): void {
-    const fn = this._fn
-    this._fn = undefined
+    const fn = this._callback
+    this._callback = undefined
     if (fn !== undefined) fn()
   }
 
   /** The context is done: run the callback as soon as possible, asynchronously. */
   _trigger(): void {
-    this._on = undefined
-    this._s.arm(this, 0)
+    this._waitingOn = undefined
+    this._scheduler.arm(this, 0)
   }
 
   stop(): boolean {
-    if (this._fn === undefined) return false
-    const on = this._on
+    if (this._callback === undefined) return false
+    const on = this._waitingOn
     if (on !== undefined) {
-      this._on = undefined
-      on._kids?.delete(this)
-    } else if (!this._s.stop(this)) {
+      this._waitingOn = undefined
+      on._children?.delete(this)
+    } else if (!this._scheduler.stop(this)) {
       return false
     }
-    this._fn = undefined
+    this._callback = undefined
     return true
   }
 }
 
 /**
  * Cancels `root` and its subtree with `err` and `cause` (undefined or null: `err`), unless
- * `root` is done already (the first cancel wins). `detach` removes `root` from the kid set it
+ * `root` is done already (the first cancel wins). `detach` removes `root` from the child set it
  * registered in (its own cancel function and its timer do; propagation need not).
  */
 function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean): void {
   if (root._err !== undefined) return
   if (cause === undefined || cause === null) cause = err
-  if (detach) root._p!._c?._kids?.delete(root)
+  if (detach) root._parent!._cancelable?._children?.delete(root)
   // Phase 1: mark the whole subtree done, breadth first. No user code runs here.
   let aborts: AbortController[] | undefined
   const queue: CancelCtx[] = [root]
@@ -383,24 +384,24 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
     const c = queue[i]!
     c._err = err
     c._cause = cause
-    if (c instanceof TimerCtx) c._s.stop(c)
-    const res = c._res
+    if (c instanceof TimerCtx) c._scheduler.stop(c)
+    const res = c._resolveDone
     if (res !== undefined) {
-      c._res = undefined
+      c._resolveDone = undefined
       res()
     }
     // Every context queued here was pending, so a handed-out signal still has its controller.
-    const ab = c._ab as AbortController | undefined
+    const ab = c._abort as AbortController | undefined
     if (ab !== undefined) {
-      c._ab = ab.signal
+      c._abort = ab.signal
       ;(aborts ??= []).push(ab)
     }
-    const kids = c._kids
-    if (kids !== undefined) {
-      c._kids = undefined
-      for (const k of kids) {
-        if (k instanceof Reg) k._trigger()
-        else queue.push(k)
+    const children = c._children
+    if (children !== undefined) {
+      c._children = undefined
+      for (const child of children) {
+        if (child instanceof Reg) child._trigger()
+        else queue.push(child)
       }
     }
   }
@@ -423,10 +424,10 @@ function cancelWithCause(this: void, c: CancelCtx, why?: unknown): void {
 
 /** Registers `c` with the nearest cancelable context above it, or makes it done at birth if that is done. */
 function attach(c: CancelCtx, parent: Ctx): void {
-  const p = parent._c
+  const p = parent._cancelable
   if (p === undefined) return
   if (p._err !== undefined) cancel(c, p._err, p._cause, false)
-  else (p._kids ??= new Set()).add(c)
+  else (p._children ??= new Set()).add(c)
 }
 
 /** Returns `v` as a context, or throws a TypeError naming the call. */
@@ -474,7 +475,7 @@ export function isContext(v: unknown): v is Context {
 /** Number of registrations (cancelable children and afterFunc callbacks) waiting on `ctx`'s nearest cancelable context; for tests and diagnostics. */
 export function childCount(ctx: unknown): number {
   if (!Ctx.is(ctx)) throw new TypeError(`childCount: not a Context: ${describe(ctx)}`)
-  return ctx._c?._kids?.size ?? 0
+  return ctx._cancelable?._children?.size ?? 0
 }
 
 /** Builds a `context` namespace whose deadlines and afterFunc callbacks run on `scheduler`. */
@@ -485,11 +486,11 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
 
   /** The deadline contexts of this namespace: their timers are armed on `s`. */
   class DeadlineCtx extends TimerCtx {}
-  Object.defineProperty(DeadlineCtx.prototype, '_s', { value: s })
+  Object.defineProperty(DeadlineCtx.prototype, '_scheduler', { value: s })
 
   /** A cancelable child of `p`, with `p`'s deadline, attached to it (done at birth if `p` is). */
   function cancelChild(p: Ctx): CancelCtx {
-    const c = new CancelCtx(p, p._dl, p._mdl)
+    const c = new CancelCtx(p, p._deadline, p._monotonicDeadline)
     attach(c, p)
     return c
   }
@@ -513,14 +514,14 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
    * `delay` ms from now (already clamped to MAX_DURATION_MS; ≤ 0: at birth) with cause `why`.
    */
   function timerCtx(p: Ctx, dl: number, mdl: number | undefined, delay: number, why: unknown): [Context, CancelFunc] {
-    const pdl = p._dl
+    const pdl = p._deadline
     if (pdl !== undefined) {
       // Go's cur.Before(d): on the monotonic clock when both deadlines carry a reading.
-      const pm = p._mdl
+      const pm = p._monotonicDeadline
       if (mdl !== undefined && pm !== undefined ? pm < mdl : pdl < dl) return cancelable(p)
     }
     const c = new DeadlineCtx(p, dl, mdl, why)
-    if (delay > 0 || p._c?._err !== undefined) {
+    if (delay > 0 || p._cancelable?._err !== undefined) {
       // Done at birth with the parent's err if the parent is done; else linked and armed.
       attach(c, p)
       if (c._err === undefined) s.arm(c, delay)
@@ -548,7 +549,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
   function afterFunc(ctx: Context, f: () => void): () => boolean {
     const c = asCtx(ctx, 'context.afterFunc', 'context')
     checkFunction(f, 'context.afterFunc')
-    const on = c._c
+    const on = c._cancelable
     if (on === undefined) {
       // Never done: f never runs, nothing is registered or retained.
       let stopped = false
@@ -556,7 +557,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     }
     const reg = new Reg(f, on, s)
     if (on._err !== undefined) reg._trigger()
-    else (on._kids ??= new Set()).add(reg)
+    else (on._children ??= new Set()).add(reg)
     return () => reg.stop()
   }
 
@@ -591,7 +592,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
       return new ContextKey<T>(name)
     },
     cause(ctx: Context): unknown {
-      const c = asCtx(ctx, 'context.cause', 'context')._c
+      const c = asCtx(ctx, 'context.cause', 'context')._cancelable
       return c === undefined || c._err === undefined ? undefined : c._cause
     },
     fromSignal(signal: AbortSignal): Context {

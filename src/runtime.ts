@@ -32,7 +32,7 @@ export interface Runtime {
 
 /**
  * The clock every deadline is measured on: `performance.now()`, reached through `node:perf_hooks`
- * because Node's global `performance` is a getter, which costs every read 10-20 ns more.
+ * because Node's global `performance` is a getter, which every read would go through.
  */
 export const monotonicNow = (): number => performance.now()
 

@@ -10,7 +10,7 @@
 
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
-import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './errors'
+import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './arguments'
 import type { Scheduler } from './scheduler'
 import { type Schedulable, UNREF } from './slots'
 

@@ -1,4 +1,7 @@
-/** Argument checks shared by the public API: each throws at the call that received bad input. */
+/**
+ * Argument checking for the public API: each check throws a TypeError or RangeError at the
+ * call that received the bad input, naming the call, before anything changes.
+ */
 
 import { Shared } from './constants'
 
@@ -27,9 +30,6 @@ export function describe(value: unknown): string {
  * Checks a duration in milliseconds and clamps it for the engine: a TypeError for anything but
  * a number and for NaN; zero for negative values and -0; MAX_DURATION_MS (Go's largest
  * Duration, about 292 years) for longer ones, Infinity included.
- *
- * On every arm and reset, so it is kept small for V8 to inline into callers' loops (see
- * `constants.ts`): the error is built by {@link badDuration}.
  */
 export function toDelay(d: unknown, where: string): number {
   if (typeof d !== 'number' || d !== d) throw badDuration(d, where)
@@ -52,7 +52,7 @@ export function toPeriod(d: unknown, where: string): number {
   return period
 }
 
-/** Checks that `f` is a function (kept small to be inlined, as {@link toDelay} is). */
+/** Checks that `f` is a function. */
 export function checkFunction(f: unknown, where: string): asserts f is () => void {
   if (typeof f !== 'function') throw notAFunction(f, where)
 }
