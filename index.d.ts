@@ -600,7 +600,7 @@ export declare namespace testing {
    * A clock that moves only when told, for tests: from {@link virtualClock} until
    * `[Symbol.dispose]()`, every timer, ticker, sleep and context deadline of this thread
    * (this JavaScript environment) runs on it, whichever engine the process uses, including
-   * those already pending when it was created (each keeps the time it had left). Callbacks
+   * those already pending when it was created (each keeps its deadline exactly). Callbacks
    * run only inside {@link advance} and {@link runAll}, in deadline order, FIFO for equal
    * deadlines, so a test gets the same order every time and an hour passes in milliseconds.
    *
@@ -613,17 +613,23 @@ export declare namespace testing {
      * The virtual monotonic time in milliseconds. It starts at `performance.now()` at the
      * creation, rounded up to a whole millisecond (the engine's tick), so whole-millisecond
      * delays end exactly on whole milliseconds and `sleep(1000)` five times fits in
-     * `advance(5000)`.
+     * `advance(5000)`. A timer pending at the creation keeps its deadline on the same clock,
+     * so `time.afterFunc(time.Hour, f)` made just before `virtualClock()` runs within
+     * `advance(time.Hour)`, never earlier than an hour after it was made.
      */
     now(): number
 
     /**
      * Moves the clock forward by `ms`, running every callback that falls due on the way, in
      * deadline order (FIFO for equal deadlines), with the clock set to each one's deadline
-     * tick while it runs, and letting promise reactions and microtasks settle between ticks
-     * (so code that awaits a sleep and arms the next timer is followed). Resolves when the
-     * clock stands at `now() + ms` and nothing is due. A callback that throws makes it reject
-     * with that error (the others due at the same time still run, on the next turn).
+     * tick while it runs. Before the first step and after each one it lets the event loop
+     * turn until a turn passes in which no timer was armed or stopped (at most 1,000 turns):
+     * promise reactions, microtasks and `setImmediate` callbacks settle, so code that awaits a
+     * sleep, or yields with `setImmediate`, and then arms its next timer is followed. I/O is
+     * not waited for: code that waits on a socket or a file between two timers needs the test
+     * to wait for that itself. Resolves when the clock stands at `now() + ms` and nothing is
+     * due. A callback that throws makes it reject with that error (the others due at the same
+     * time still run, on the next turn).
      *
      * Rejects (the clock unmoved) with a `TypeError` if `ms` is not a number or is NaN, a
      * `RangeError` if it is negative or infinite or would take the clock to the end of the
@@ -647,16 +653,39 @@ export declare namespace testing {
     pending(): number
 
     /**
-     * Returns this thread to the real clock. Timers still pending move back to the engine
-     * with the time they had left on the virtual clock (they are not dropped). Repeated calls
-     * do nothing more.
+     * Discards every timer, ticker, sleep, context deadline and `context.afterFunc` call armed
+     * (or re-armed) since the clock started, as sinon's `clock.reset()` and vitest's
+     * `vi.clearAllTimers()` do: each is stopped and never runs; a sleep never settles; a
+     * context whose deadline is discarded is not cancelled (it is never done by its deadline).
+     * Timers that were pending when the clock started and have not been re-armed since are
+     * kept. Returns how many were discarded. Throws an `Error` if the clock was disposed.
+     */
+    clear(): number
+
+    /**
+     * Returns this thread to the real clock. With `atDispose: 'restore'` (the default), timers
+     * still pending move back to the engine with the time they had left on the virtual clock;
+     * with `atDispose: 'discard'`, those armed since the clock started are first discarded as
+     * by {@link clear}, so they cannot run in real time after the test. Repeated calls do
+     * nothing more.
      */
     [Symbol.dispose](): void
   }
 
+  /** Options of {@link virtualClock}. */
+  interface VirtualClockOptions {
+    /**
+     * What disposing the clock does with the timers armed since it started that are still
+     * pending: `'restore'` (the default) moves them to real time with the time they had left;
+     * `'discard'` stops them (see {@link VirtualClock.clear}).
+     */
+    atDispose?: 'restore' | 'discard'
+  }
+
   /**
    * Starts a virtual clock for this thread (see {@link VirtualClock}). Only one can be active
-   * at a time: throws an `Error` if another is, until it is disposed.
+   * at a time: throws an `Error` if another is, until it is disposed. Throws a `TypeError` if
+   * `options` is not an object or `options.atDispose` is neither `'restore'` nor `'discard'`.
    */
-  function virtualClock(): VirtualClock
+  function virtualClock(options?: VirtualClockOptions): VirtualClock
 }

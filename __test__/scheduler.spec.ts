@@ -44,6 +44,11 @@ class LazyEngine implements Engine, CommandVisitor {
     this.armed.set(index, generation)
   }
 
+  armAt(index: number, generation: number, time: number): void {
+    if (!(time >= 0)) this.errors.push(`bad time ${time}`)
+    this.armed.set(index, generation)
+  }
+
   cancel(index: number): void {
     // As in both engines, a CANCEL disarms its slot whatever the generation, and does nothing
     // when the slot is not armed. Were one a CANCEL of the wrong arming, the checks of `run`
@@ -62,21 +67,28 @@ class LazyEngine implements Engine, CommandVisitor {
     Atomics.store(this.ring.i32, Shared.CTRL_HEAD, to)
   }
 
-  published(): void {
-    // Every published batch starts with a BASE whose time is set: checked on what was just
-    // published, before any of it is consumed.
+  published(earliest: number): void {
+    // Every published batch starts with a BASE whose time is set, and `earliest` is no later
+    // than any deadline the new commands arm (the native engine skips its wake-up check on
+    // it): both checked on what was just published, before any of it is consumed.
     const tail = this.ring.tail()
     this.batchBase = Number.NaN
+    let min = Infinity
     this.ring.visit(this.seenTail, tail, {
       base: (time) => {
         this.batchBase = time
         if (!(time > 0)) this.errors.push(`BASE without a time: ${time}`)
       },
-      arm: () => {
+      arm: (_index, _generation, delay) => {
         if (Number.isNaN(this.batchBase)) this.errors.push('an ARM before any BASE')
+        min = Math.min(min, this.batchBase + delay)
+      },
+      armAt: (_index, _generation, time) => {
+        min = Math.min(min, time)
       },
       cancel: () => {},
     })
+    if (!(earliest <= min)) this.errors.push(`commands arming at ${min} were published with earliest ${earliest}`)
     this.seenTail = tail
     // A busy wheel thread: sometimes nothing, sometimes part, sometimes everything.
     if (this.idle) return
@@ -148,6 +160,8 @@ async function run(seed: number, sizes: number[], idle: boolean): Promise<void> 
   const live = new Set<Schedulable>()
   const all: Schedulable[] = []
   let wrongReturns = 0
+  // Delays grow with every arm, so the first ARM of a batch is its earliest: a batch whose
+  // `earliest` leaves out an ARM carried over a batch boundary is caught (see `published`).
   let n = 0
   for (const size of sizes) {
     for (let op = 0; op < size; op++) {

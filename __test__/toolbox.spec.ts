@@ -107,6 +107,30 @@ describe.each(engines)('time toolbox on the %s engine', (kind) => {
       expect(Math.max(...late.slice(6)) - Math.min(...late.slice(0, 6))).toBeLessThan(d * 3)
     })
 
+    test('a callback that takes half the period does not push the grid: the next tick is armed at its grid point', async () => {
+      const rt = runtime(kind)
+      const ticks: number[] = []
+      const before = performance.now()
+      const t = rt.time.newTicker(30, () => {
+        ticks.push(performance.now())
+        spin(15)
+      })
+      const after = performance.now()
+      try {
+        const slot = (t as unknown as { _slotRef: number })._slotRef >> 1
+        await until(() => ticks.length === 1, 5000)
+        // Tick 1 ran and took 15 ms; tick 2 is armed at start + 60, not 15 ms later.
+        await until(() => ticks.length > 1 || rt.scheduler.deadlineOf(slot) !== undefined, 5000)
+        expect(ticks).toHaveLength(1)
+        const deadline = rt.scheduler.deadlineOf(slot)!
+        expect(deadline).toBeGreaterThanOrEqual(Math.ceil(before + 60))
+        expect(deadline).toBeLessThanOrEqual(Math.ceil(after + 60))
+        expect(ticks[0]!).toBeGreaterThanOrEqual(before + 30)
+      } finally {
+        t.stop()
+      }
+    })
+
     test('a callback slower than d drops the missed ticks instead of queueing them', async () => {
       const { time } = runtime(kind)
       const d = 10

@@ -201,6 +201,118 @@ describe.each(engines)('virtual clock on the %s engine', (kind) => {
     again[Symbol.dispose]()
   })
 
+  test('a timer pending before the clock keeps its deadline exactly: an hour runs within advance(Hour), never earlier', async () => {
+    const { time, testing } = runtime(kind)
+    for (let i = 0; i < 20; i++) {
+      const armedAt = performance.now()
+      let firedAt = -1
+      time.afterFunc(time.Hour, () => (firedAt = clock.now()))
+      using clock = testing.virtualClock()
+      await clock.advance(time.Hour)
+      expect(firedAt).toBeGreaterThanOrEqual(armedAt + time.Hour)
+    }
+  })
+
+  test('a ticker made just before the clock ticks once per period, on its grid', async () => {
+    const { time, testing } = runtime(kind)
+    for (let i = 0; i < 20; i++) {
+      const madeAt = performance.now()
+      const ticks: number[] = []
+      using ticker = time.newTicker(4000, () => ticks.push(clock.now()))
+      using clock = testing.virtualClock()
+      await clock.advance(8000)
+      expect(ticks).toHaveLength(2)
+      expect(ticks[0]).toBeGreaterThanOrEqual(madeAt + 4000)
+      expect(ticks[1]! - ticks[0]!).toBe(4000)
+      void ticker
+    }
+  })
+
+  test('a ticker whose period is below the engine tick ticks once per tick', async () => {
+    const { time, testing } = runtime(kind)
+    using clock = testing.virtualClock()
+    const ticks: number[] = []
+    using ticker = time.newTicker(Number.MIN_VALUE, () => ticks.push(clock.now()))
+    await clock.advance(5)
+    const start = ticks[0]!
+    expect(ticks.map((t) => t - start)).toEqual([0, 1, 2, 3, 4])
+    expect(start).toBeGreaterThan(clock.now() - 5)
+    void ticker
+  })
+
+  test('clear() discards what was armed under the clock; what was pending before stays', async () => {
+    const rt = runtime(kind)
+    const { time, context, testing } = rt
+    let before = false
+    time.afterFunc(50, () => (before = true))
+    using clock = testing.virtualClock()
+    const ran: string[] = []
+    time.afterFunc(10, () => ran.push('timer'))
+    time.newTicker(10, () => ran.push('tick'))
+    let slept: string = 'pending'
+    time.sleep(10).then(() => (slept = 'resolved'))
+    const [ctx, cancel] = context.withTimeout(context.background(), 10)
+    const [done, cancelDone] = context.withCancel(context.background())
+    context.afterFunc(done, () => ran.push('context.afterFunc'))
+    cancelDone()
+    expect(clock.pending()).toBe(6)
+    expect(clock.clear()).toBe(5)
+    expect(clock.pending()).toBe(1)
+    await clock.advance(100)
+    expect(ran).toEqual([])
+    expect(slept).toBe('pending')
+    expect(ctx.err()).toBeUndefined()
+    expect(before).toBe(true)
+    expect(clock.clear()).toBe(0)
+    cancel()
+  })
+
+  test("atDispose: 'discard' leaves nothing armed under the clock for the next test; 'restore' is the default", async () => {
+    const rt = runtime(kind)
+    const { time, testing } = rt
+    let ran = false
+    {
+      using clock = testing.virtualClock({ atDispose: 'discard' })
+      time.afterFunc(5, () => (ran = true))
+      time.newTicker(5, () => (ran = true))
+      expect(clock.pending()).toBe(2)
+    }
+    expect(rt.scheduler.active).toBe(0)
+    {
+      using next = testing.virtualClock()
+      expect(next.pending()).toBe(0)
+      time.afterFunc(5, () => (ran = true))
+    }
+    expect(rt.scheduler.active).toBe(1)
+    await until(() => ran)
+    for (const bad of [null, 1, 'discard']) expect(() => testing.virtualClock(bad as never)).toThrow(TypeError)
+    expect(() => testing.virtualClock({ atDispose: 'drop' as never })).toThrow(TypeError)
+    using clock = testing.virtualClock()
+    clock[Symbol.dispose]()
+    expect(() => clock.clear()).toThrow('VirtualClock.clear: the clock was disposed')
+  })
+
+  test('advance lets setImmediate callbacks settle between steps, so code that yields with them is followed', async () => {
+    const { time, testing } = runtime(kind)
+    using clock = testing.virtualClock()
+    const start = clock.now()
+    const attempts: number[] = []
+    const yieldTurn = () => new Promise((resolve) => setImmediate(resolve))
+    const retry = (async () => {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        attempts.push(clock.now() - start)
+        await yieldTurn()
+        await yieldTurn()
+        await yieldTurn()
+        await time.sleep(100 * 2 ** attempt)
+      }
+    })()
+    await clock.advance(100 + 200 + 400)
+    expect(attempts).toEqual([0, 100, 300, 700])
+    await clock.advance(800)
+    await retry
+  })
+
   test('after dispose, real time is back', async () => {
     const { time, testing } = runtime(kind)
     testing.virtualClock()[Symbol.dispose]()

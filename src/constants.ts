@@ -68,4 +68,6 @@ export const enum Shared {
    * place in the ring the slot holds the arming being stopped or none).
    */
   CMD_CANCEL = 3,
+  /** Arm or move a timer at ceil(value * TICKS_PER_MS), value an absolute time in ms (a ticker's grid). */
+  CMD_ARM_AT = 4,
 }

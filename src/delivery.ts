@@ -43,8 +43,12 @@ export class Delivery {
   private readonly backlog: Backlog[] = []
   private continuationScheduled = false
 
-  constructor(claim: (index: number, generation: number) => Schedulable | undefined) {
+  touched = 0
+  private readonly peek: (ids: Uint32Array, from: number, to: number) => number
+
+  constructor(claim: (index: number, generation: number) => Schedulable | undefined, peek: (ids: Uint32Array, from: number, to: number) => number) {
     this.claim = claim
+    this.peek = peek
   }
 
   /**
@@ -72,6 +76,7 @@ export class Delivery {
     }
     const sliceEnd = now + SLICE_MS
     for (let k = batch.from; k < ids.length; k += 2) {
+      if (((k - batch.from) & 62) === 0) this.touched = this.peek(ids, k, Math.min(ids.length, k + 64))
       const t = this.claim(ids[k]!, ids[k + 1]!)
       if (t === undefined) continue
       try {

@@ -61,14 +61,23 @@ export class Scheduler {
   private engine: Engine | undefined
   private writer: RingWriter | undefined
   private readonly table = new SlotTable()
-  private readonly delivery = new Delivery((index, generation) => this.claim(index, generation))
+  private readonly delivery = new Delivery((index, generation) => this.claim(index, generation), (ids, from, to) => this.table.peek(ids, from, to))
 
   /** Whether a batch is open: its BASE is written and it is not published yet. */
   private batchOpen = false
+  /** While timers are moved to another engine: the time the batches' BASE commands carry. */
+  private pinnedBase: number | undefined = undefined
   /** Sequence number of the open batch's BASE command. */
   private batchBase = 0
   /** Commands that may still be written into the open batch; 0 when none is open. */
   private writesLeft = 0
+  /**
+   * The ring position just after the last ARM `arm` wrote for a slot that was free, and that
+   * slot. While the position is the writer's and a batch is open, that ARM is the last command
+   * and the engine has never seen it.
+   */
+  private freshArmEnd = -1
+  private freshArmSlot = -1
   private flushScheduled = false
   /** The ref count crossed zero since the engine's ref state was last set. */
   private refChanged = false
@@ -110,18 +119,51 @@ export class Scheduler {
     return this.engine?.deadlineOf(index)
   }
 
+  /** Whether `t` is pending: armed, and neither delivered nor stopped since. */
+  isPending(t: Schedulable): boolean {
+    return this.table.holds(t)
+  }
+
   /** Arms `t`, which is not pending, to run `delay` ms from now (`delay` already validated and clamped). */
   arm(t: Schedulable, delay: number): void {
     if (this.table.add(t)) this.refCountCrossedZero()
-    this.writeArm(t._slotRef >> 1, delay)
+    const index = t._slotRef >> 1
+    this.writeArm(index, delay)
+    this.freshArmEnd = this.writer!.position()
+    this.freshArmSlot = index
+  }
+
+  /**
+   * Arms or re-arms `t` to run at `time` on the scheduler's clock, in ms (a validated number;
+   * a time already past runs as soon as possible). Returns true iff it was pending.
+   */
+  resetAt(t: Schedulable, time: number): boolean {
+    const pending = this.table.holds(t)
+    if (!pending && this.table.add(t)) this.refCountCrossedZero()
+    const index = t._slotRef >> 1
+    const generation = this.table.nextGeneration(index)
+    this.reserveWrite()
+    this.writer!.writeArmAt(index, generation, time)
+    return pending
   }
 
   /** Stops `t`; returns true iff it was pending (so this call prevented the run). */
   stop(t: Schedulable): boolean {
     if (!this.table.holds(t)) return false
     if (this.table.remove(t)) this.refCountCrossedZero()
+    const index = t._slotRef >> 1
+    const writer = this.writer!
+    if (this.batchOpen && index === this.freshArmSlot && writer.position() === this.freshArmEnd) {
+      // Armed on a free slot and stopped with nothing written since: the engine holds no
+      // arming of the slot that the ring does not already cancel, so the ARM is taken back.
+      // This is a request's deadline cancelled in the turn that made it (per-request contexts).
+      writer.takeBack()
+      this.writesLeft++
+      this.freshArmSlot = -1
+      return true
+    }
     this.reserveWrite()
-    this.writer!.writeCancel(t._slotRef >> 1)
+    writer.writeCancel(index)
     return true
   }
 
@@ -152,24 +194,39 @@ export class Scheduler {
 
   /**
    * Moves every pending timer to a new engine made by `factory` on the clock `now`; from then
-   * on every command goes there. Each timer keeps the time it had left, counted on the new
-   * clock from the move, and its place in the order. Returns `restore`, which moves the
-   * timers pending at that point back to the previous engine and clock the same way and
-   * closes the new engine (idempotent). Expirations the previous engine had already sent on
-   * their way are still delivered: they were due. Used by the virtual clock.
+   * on every command goes there. Each timer keeps its deadline tick exactly, and its place in
+   * the order: the new clock must read, at the swap, the current time rounded up to a tick (as
+   * the virtual clock does), so a deadline means the same instant on both. Returns `restore`,
+   * which moves the timers pending at that point back to the previous engine and clock, each
+   * with the time it had left on the new clock, and closes the new engine (idempotent).
+   * Expirations the previous engine had already sent on their way are still delivered: they
+   * were due. Used by the virtual clock; call {@link publish} before reading the time the new
+   * clock starts at, so that no timer armed before is published after it.
    */
   swapEngine(factory: EngineFactory, now: () => number): () => void {
     const previous = this.ensureEngine()
     const previousNow = this.now
     const next = this.createEngine(factory, now)
-    this.moveTo(next, now)
+    this.moveTo(next, now, 0)
     let restored = false
     return () => {
       if (restored) return
       restored = true
-      this.moveTo(previous, previousNow)
+      this.moveTo(previous, previousNow, previousNow() - now())
       next.close()
     }
+  }
+
+  /** Publishes the commands written so far, now rather than at the end of the synchronous run. */
+  publish(): void {
+    this.flush()
+  }
+
+  /** Every pending timer with the generation of its current arming, for the virtual clock. */
+  pendingArmings(): Map<Schedulable, number> {
+    const armings = new Map<Schedulable, number>()
+    this.table.forEachPending((t, generation) => armings.set(t, generation))
+    return armings
   }
 
   /** The timer of slot `index` if `generation` is its current arming, its slot freed; else undefined. */
@@ -215,11 +272,10 @@ export class Scheduler {
     const engine = this.engine
     if (engine === undefined) return
     if (this.batchOpen) {
-      this.writer!.setBase(this.batchBase, this.now())
-      this.writer!.publish()
+      const earliest = this.writer!.publish(this.batchBase, this.pinnedBase ?? this.now())
       this.batchOpen = false
       this.writesLeft = 0
-      engine.published()
+      engine.published(earliest)
     }
     if (this.refChanged) {
       this.refChanged = false
@@ -267,26 +323,34 @@ export class Scheduler {
     this.now = now
     this.batchOpen = false
     this.writesLeft = 0
+    this.freshArmSlot = -1
   }
 
-  private moveTo(to: Engine, toNow: () => number): void {
+  /**
+   * Moves every pending timer to `to`, on the clock `toNow`, its deadline moved by `shiftMs`.
+   * The moved ARMs count from one BASE time read once, so that a deadline already on a tick
+   * stays on the same tick.
+   */
+  private moveTo(to: Engine, toNow: () => number, shiftMs: number): void {
     this.flush()
     const from = this.ensureEngine()
-    const fromNow = this.now()
     const taken = from.takeAll()
     if (this.engineRef) {
       from.setRef(false)
       this.engineRef = false
     }
     this.useEngine(to, toNow)
+    const base = toNow()
+    this.pinnedBase = base
     for (let k = 0; k < taken.length; k += 3) {
       const index = taken[k]!
       // Skip what was stopped or re-armed while its command was in flight; re-arming with a
       // new generation drops any expiry of the old arming still on its way.
       if (this.table.generation(index) !== taken[k + 1] || this.table.at(index) === undefined) continue
-      this.writeArm(index, Math.max(0, taken[k + 2]! / Shared.TICKS_PER_MS - fromNow))
+      this.writeArm(index, Math.max(0, taken[k + 2]! / Shared.TICKS_PER_MS + shiftMs - base))
     }
     this.refChanged = true
     this.flush()
+    this.pinnedBase = undefined
   }
 }

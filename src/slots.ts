@@ -60,6 +60,28 @@ export class SlotTable {
     return n
   }
 
+  /** Calls `f` with each pending timer and the generation of its arming, in slot order. */
+  forEachPending(f: (t: Schedulable, generation: number) => void): void {
+    for (let index = 0; index < this.timers.length; index++) {
+      const t = this.timers[index]!
+      if (typeof t === 'object') f(t, this.generations[index]!)
+    }
+  }
+
+  peek(ids: Uint32Array, from: number, to: number): number {
+    let x = 0
+    for (let k = from; k < to; k += 2) {
+      const index = ids[k]!
+      x ^= this.generations[index]!
+      const t = this.timers[index]
+      if (typeof t === 'object') {
+        x ^= t._slotRef
+        if (typeof t._run === 'function') x++
+      }
+    }
+    return x
+  }
+
   /** Whether `t` holds its slot, i.e. is pending. */
   holds(t: Schedulable): boolean {
     return this.timers[t._slotRef >> 1] === t

@@ -1,14 +1,16 @@
 /**
  * The `testing` namespace: a virtual clock for tests. The contract is in `index.d.ts`.
  *
- * HOW: `virtualClock()` asks the runtime's scheduler to move every pending timer to a
- * {@link VirtualEngine} whose clock is a number this module owns (`Scheduler.swapEngine`),
- * and points the runtime's wall clock (for `Date` deadlines) at the same virtual time.
- * `advance(ms)` then walks the virtual engine from one due tick to the next: it sets the
- * clock to the tick, lets the engine deliver what is due (callbacks run synchronously, in
- * deadline order, FIFO among equals), and yields to the event loop once (`setImmediate`) so
- * promise reactions settle and the timers they arm are published before the next step.
- * Disposing swaps the timers still pending back to the real engine.
+ * HOW: `virtualClock()` publishes what the scheduler holds, reads the time, and asks the
+ * scheduler to move every pending timer to a {@link VirtualEngine} whose clock is a number
+ * this module owns (`Scheduler.swapEngine`); the clock starts at that time rounded up to a
+ * tick, so every moved timer keeps its deadline tick. It points the runtime's wall clock (for
+ * `Date` deadlines) at the same virtual time. `advance(ms)` then walks the virtual engine from
+ * one due tick to the next: it sets the clock to the tick, lets the engine deliver what is due
+ * (callbacks run synchronously, in deadline order, FIFO among equals), and yields to the event
+ * loop until a turn passes in which nothing was armed or stopped, so that promise reactions
+ * and `setImmediate` callbacks settle and the timers they arm are published before the next
+ * step. Disposing moves the timers still pending back to the real engine, or discards them.
  *
  * WHY not patch globals: the engines never read `setTimeout` or `Date.now()` on the hot path,
  * and the native engine's thread cannot be faked from JavaScript, so the seam is the
@@ -18,7 +20,9 @@
 import type { testing as TestingApi } from '../index'
 import { Shared } from './constants'
 import { VirtualEngine } from './engine/virtual'
+import { describe } from './arguments'
 import type { Scheduler } from './scheduler'
+import type { Schedulable } from './slots'
 
 /** What a runtime lends the virtual clock. */
 export interface TestingDeps {
@@ -39,7 +43,14 @@ const END_MS = Shared.MAX_TICK / Shared.TICKS_PER_MS
 /** Rounds at one instant after which a timer is taken to re-arm itself forever. */
 const MAX_ROUNDS = 100_000
 
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** Turns of the event loop `settle` waits, at most, for code that keeps arming or stopping timers. */
+const MAX_SETTLE_TURNS = 1000
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Whether `setImmediate` callbacks are queued (where the runtime can tell; else false). */
+const immediatesQueued: () => boolean =
+  typeof process.getActiveResourcesInfo === 'function' ? () => process.getActiveResourcesInfo().includes('Immediate') : () => false
 
 /** Builds the `testing` namespace of a runtime. */
 export function createTesting(deps: TestingDeps): typeof TestingApi {
@@ -50,19 +61,26 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     #engine: VirtualEngine | undefined
     #restore: (() => void) | undefined
     #disposed = false
+    readonly #discardAtDispose: boolean
+    /** The timers moved onto the clock when it started, with the generation of that arming. */
+    readonly #movedIn: Map<Schedulable, number>
 
-    constructor() {
-      // A whole tick, so whole-millisecond delays give whole-millisecond deadlines: with
-      // deadlines rounded up to the tick, a fractional start would make every sleep(1000)
-      // end a fraction of a millisecond late, and five of them miss advance(5000).
-      const start = Math.ceil(performance.now() * Shared.TICKS_PER_MS) / Shared.TICKS_PER_MS
+    constructor(discardAtDispose: boolean) {
+      this.#discardAtDispose = discardAtDispose
+      const scheduler = deps.scheduler
+      // Everything armed before is published first, so its deadline is fixed before the start.
+      scheduler.publish()
+      // A whole tick, so whole-millisecond delays give whole-millisecond deadlines, and every
+      // moved timer keeps its deadline tick (the start is the real time rounded up to a tick).
+      const start = Math.ceil(scheduler.clock() * Shared.TICKS_PER_MS) / Shared.TICKS_PER_MS
       const wallStart = Date.now()
       this.#now = start
       const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))
-      const restoreEngine = deps.scheduler.swapEngine(
+      const restoreEngine = scheduler.swapEngine(
         (deliver, now) => (this.#engine = new VirtualEngine(deliver, now)),
         () => this.#now,
       )
+      this.#movedIn = scheduler.pendingArmings()
       this.#restore = () => {
         restoreEngine()
         restoreWall()
@@ -90,7 +108,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     async runAll(): Promise<void> {
       this.#check('runAll')
       for (let rounds = 0; ; rounds++) {
-        await settle()
+        await this.#settle()
         const next = this.#engine!.next()
         // Timers held at the end of the range never fire (see END_MS): they stay pending.
         if (next === undefined || next >= Shared.MAX_TICK) return
@@ -105,12 +123,44 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       return deps.scheduler.active
     }
 
+    clear(): number {
+      this.#check('clear')
+      return this.#discard()
+    }
+
     [Symbol.dispose](): void {
       if (this.#disposed) return
+      if (this.#discardAtDispose) this.#discard()
       this.#disposed = true
       if (active === this) active = undefined
       this.#restore!()
       this.#restore = undefined
+    }
+
+    /** Stops every timer armed (or re-armed) since the clock started; returns how many. */
+    #discard(): number {
+      const scheduler = deps.scheduler
+      let discarded = 0
+      for (const [t, generation] of scheduler.pendingArmings()) {
+        if (this.#movedIn.get(t) === generation) continue
+        scheduler.stop(t)
+        discarded++
+      }
+      return discarded
+    }
+
+    /**
+     * Yields to the event loop until a turn passes in which no timer was armed or stopped and
+     * after which no `setImmediate` callback waits, so that code awaiting a promise or yielding
+     * with `setImmediate` has armed its next timer.
+     */
+    async #settle(): Promise<void> {
+      const engine = this.#engine!
+      for (let turn = 0; turn < MAX_SETTLE_TURNS; turn++) {
+        const before = engine.commandsApplied()
+        await nextTurn()
+        if (engine.commandsApplied() === before && !immediatesQueued()) return
+      }
     }
 
     #check(what: string): void {
@@ -121,7 +171,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     async #advanceTo(target: number, what: 'advance' | 'runAll'): Promise<void> {
       this.#check(what)
       const engine = this.#engine!
-      await settle()
+      await this.#settle()
       let rounds = 0
       let lastTick = -1
       for (;;) {
@@ -134,18 +184,25 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
         lastTick = next
         this.#now = Math.max(this.#now, next / Shared.TICKS_PER_MS)
         engine.fire()
-        await settle()
+        await this.#settle()
       }
       if (target > this.#now) this.#now = target
-      await settle()
+      await this.#settle()
     }
   }
 
-  function virtualClock(): TestingApi.VirtualClock {
+  function virtualClock(options?: TestingApi.VirtualClockOptions): TestingApi.VirtualClock {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`testing.virtualClock: options must be an object or undefined, got ${describe(options)}`)
+    }
+    const atDispose = options?.atDispose ?? 'restore'
+    if (atDispose !== 'restore' && atDispose !== 'discard') {
+      throw new TypeError(`testing.virtualClock: options.atDispose must be 'restore' or 'discard', got ${describe(atDispose)}`)
+    }
     if (active !== undefined) {
       throw new Error('testing.virtualClock: a virtual clock is already active in this thread; dispose it first')
     }
-    active = new VirtualClock()
+    active = new VirtualClock(atDispose === 'discard')
     return active
   }
 

@@ -11,6 +11,7 @@
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
 import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './arguments'
+import { Shared } from './constants'
 import type { Scheduler } from './scheduler'
 import { type Schedulable, UNREF } from './slots'
 
@@ -72,20 +73,33 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     }
   }
 
+  /** A ticker's callback is not running. */
+  const IDLE = 0
+  /** It is running. */
+  const RUNNING = 1
+  /** It is running, and `stop` was called since it started. */
+  const STOPPED_WHILE_RUNNING = 2
+
   class Ticker implements TimeApi.Ticker {
     _slotRef = 0
-    /** What the scheduler runs at each tick: re-arm for the next grid point, then call the user. */
+    /**
+     * What the scheduler runs at each tick: call the user, then arm the first point of the
+     * grid still ahead, as a time rather than a delay, so the ticks stay on the grid however
+     * long the callback took (Go re-arms from the grid too). Not if the callback stopped the
+     * ticker or reset it (which armed it already), and also if the callback threw.
+     */
     readonly _run = (): void => {
-      const now = s.clock()
-      const period = this._period
-      // The next grid point after now, so missed ticks are dropped, never queued. It is at most
-      // one period away; when floating point says otherwise (a period so small that the tick
-      // count overflows to Infinity, or rounding at the grid point), the next tick is simply
-      // one period from now, which for a period under the engine's tick is the next tick.
-      const delay = this._start + (Math.floor((now - this._start) / period) + 1) * period - now
-      s.arm(this, delay > 0 && delay <= period ? delay : period)
-      this._user()
+      this._running = RUNNING
+      try {
+        this._user()
+      } finally {
+        const stopped = this._running === STOPPED_WHILE_RUNNING
+        this._running = IDLE
+        if (!stopped && !s.isPending(this)) s.resetAt(this, this._nextTick())
+      }
     }
+    /** Whether the callback runs, and whether `stop` was called meanwhile. */
+    private _running = IDLE
     private readonly _user: () => void
     private _period: number
     /** The clock time the grid counts from: tick k is due at `_start + k * _period`. */
@@ -97,17 +111,37 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
       this._start = s.clock()
     }
 
+    /**
+     * The first point of the grid after now, so ticks missed by a late callback are dropped,
+     * never queued; and at least the next engine tick, so a period shorter than a tick ticks
+     * once per tick. When floating point gives no grid point within one period from now (a
+     * period so small that the count of ticks overflows) or the clock changed under the grid (a
+     * virtual clock came or went), the grid starts again from now.
+     */
+    _nextTick(): number {
+      const now = s.clock()
+      const period = this._period
+      let next = this._start + (Math.floor((now - this._start) / period) + 1) * period
+      if (!(next > now && next <= now + period)) {
+        this._start = now
+        next = now + period
+      }
+      const firstLaterTick = Math.floor(now * Shared.TICKS_PER_MS) + 1
+      if (Math.ceil(next * Shared.TICKS_PER_MS) < firstLaterTick) next = firstLaterTick / Shared.TICKS_PER_MS
+      return next
+    }
+
     stop(): void {
       if (!(this instanceof Ticker)) throw incompatible('Ticker', 'stop', this)
+      if (this._running === RUNNING) this._running = STOPPED_WHILE_RUNNING
       s.stop(this)
     }
 
     reset(d: number): void {
       if (!(this instanceof Ticker)) throw incompatible('Ticker', 'reset', this)
-      const period = toPeriod(d, 'Ticker.reset')
-      this._period = period
+      this._period = toPeriod(d, 'Ticker.reset')
       this._start = s.clock()
-      s.reset(this, period)
+      s.resetAt(this, this._nextTick())
     }
 
     ref(): this {
@@ -129,7 +163,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
 
     [Symbol.dispose](): void {
       if (!(this instanceof Ticker)) throw incompatible('Ticker', 'dispose', this)
-      s.stop(this)
+      this.stop()
     }
   }
 
@@ -145,7 +179,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     const period = toPeriod(d, 'time.newTicker')
     checkFunction(f, 'time.newTicker')
     const t = new Ticker(period, f)
-    s.arm(t, period)
+    s.resetAt(t, t._nextTick())
     return t
   }
 

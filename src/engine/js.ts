@@ -47,6 +47,10 @@ class WheelCommands implements CommandVisitor {
     this.wheel.arm(index, generation, Math.ceil((this.baseTime + delay) * Shared.TICKS_PER_MS))
   }
 
+  armAt(index: number, generation: number, time: number): void {
+    this.wheel.arm(index, generation, Math.ceil(time * Shared.TICKS_PER_MS))
+  }
+
   cancel(index: number): void {
     this.wheel.cancel(index)
   }
@@ -72,7 +76,7 @@ export class WheelEngine implements Engine {
     this.commands = new WheelCommands(this.wheel)
   }
 
-  published(): void {
+  published(_earliest: number): void {
     this.reader.drain(this.commands)
   }
 
@@ -132,8 +136,8 @@ class JsEngine extends WheelEngine {
   private refd = false
   private closed = false
 
-  override published(): void {
-    super.published()
+  override published(earliest: number): void {
+    super.published(earliest)
     this.schedule()
   }
 

@@ -54,8 +54,11 @@ class EarlyArms implements CommandVisitor {
   base(time: number): void {
     this.baseTime = time
   }
-  arm(index: number, _generation: number, delay: number): void {
-    if (this.baseTime + delay < this.before) this.slots.add(index)
+  arm(index: number, generation: number, delay: number): void {
+    this.armAt(index, generation, this.baseTime + delay)
+  }
+  armAt(index: number, _generation: number, time: number): void {
+    if (time < this.before) this.slots.add(index)
     else this.slots.delete(index)
   }
   cancel(index: number): void {
@@ -76,13 +79,16 @@ class NativeEngine implements Engine {
     this.ring = new Ring(this.wheel.memory())
   }
 
-  published(): void {
+  published(earliest: number): void {
     const ring = this.ring
     const from = this.seen
     const to = ring.tail()
     this.seen = to
     if (ring.consumerState() !== Shared.STATE_PARKED) return
-    if (ring.unconsumed() >= WAKE_BACKLOG || this.armsBefore(from, to, ring.parkedUntil())) this.wheel.wake()
+    const parkedUntil = ring.parkedUntil()
+    if (ring.unconsumed() >= WAKE_BACKLOG || (earliest < parkedUntil && this.armsBefore(from, to, parkedUntil))) {
+      this.wheel.wake()
+    }
   }
 
   /** Whether the commands `from..to` (whole batches) leave a timer armed earlier than `time`. */

@@ -23,6 +23,7 @@
  * - BASE(time): the time, in JavaScript ms, that the delays of the ARMs after it count from.
  *   Every batch starts with one, whose time is filled in when the batch is published.
  * - ARM(index, generation, delay): arm or move timer `index` to fire `delay` ms after BASE.
+ * - ARM_AT(index, generation, time): the same at an absolute time, in ms (a ticker's grid).
  * - CANCEL(index): disarm timer `index`, whatever arming it holds.
  */
 
@@ -46,6 +47,7 @@ const enum Layout {
 export interface CommandVisitor {
   base(time: number): void
   arm(index: number, generation: number, delay: number): void
+  armAt(index: number, generation: number, time: number): void
   cancel(index: number): void
 }
 
@@ -109,6 +111,9 @@ export class Ring {
         case Shared.CMD_ARM_AFTER:
           visitor.arm(index, (word0 >>> Shared.CMD_KIND_BITS) & Shared.GEN_MASK, value)
           break
+        case Shared.CMD_ARM_AT:
+          visitor.armAt(index, (word0 >>> Shared.CMD_KIND_BITS) & Shared.GEN_MASK, value)
+          break
         case Shared.CMD_CANCEL:
           visitor.cancel(index)
           break
@@ -141,13 +146,21 @@ export class RingReader {
  */
 export class RingWriter {
   readonly ring: Ring
+  /** The ring's views, held here too: every command written goes through them. */
+  private readonly i32: Int32Array
+  private readonly f64: Float64Array
   /** Sequence number the next command gets. */
   private next: number
   /** The head last read: commands before it are consumed. */
   private consumed: number
+  /** The smallest delay, and the earliest time, of the ARMs written since the last publish. */
+  private minDelay = Infinity
+  private minTime = Infinity
 
   constructor(ring: Ring) {
     this.ring = ring
+    this.i32 = ring.i32
+    this.f64 = ring.f64
     this.next = ring.tail()
     this.consumed = ring.head()
   }
@@ -175,29 +188,44 @@ export class RingWriter {
     return seq
   }
 
-  /** Sets the time of the BASE command `seq`, which is not published yet. */
-  setBase(seq: number, time: number): void {
-    this.ring.f64[Layout.FIRST_F64 + (seq & Layout.MASK) * Layout.CMD_F64 + 1] = time
+  writeArm(index: number, generation: number, delay: number): void {
+    if (delay < this.minDelay) this.minDelay = delay
+    this.write(Shared.CMD_ARM_AFTER | (generation << Shared.CMD_KIND_BITS), index, delay)
   }
 
-  writeArm(index: number, generation: number, delay: number): void {
-    this.write(Shared.CMD_ARM_AFTER | (generation << Shared.CMD_KIND_BITS), index, delay)
+  writeArmAt(index: number, generation: number, time: number): void {
+    if (time < this.minTime) this.minTime = time
+    this.write(Shared.CMD_ARM_AT | (generation << Shared.CMD_KIND_BITS), index, time)
+  }
+
+  /** Removes the last command written, which is not published. */
+  takeBack(): void {
+    this.next = (this.next - 1) | 0
   }
 
   writeCancel(index: number): void {
     this.write(Shared.CMD_CANCEL, index, 0)
   }
 
-  /** Publishes every command written so far. */
-  publish(): void {
-    Atomics.store(this.ring.i32, Shared.CTRL_TAIL, this.next)
+  /**
+   * Sets the time of the BASE command `baseSeq`, which opens the commands written since the
+   * last publish, and publishes them. Returns a lower bound of the deadlines they arm, in ms
+   * (Infinity if they arm none): ARMs that later commands stopped or moved count too.
+   */
+  publish(baseSeq: number, baseTime: number): number {
+    this.f64[Layout.FIRST_F64 + (baseSeq & Layout.MASK) * Layout.CMD_F64 + 1] = baseTime
+    Atomics.store(this.i32, Shared.CTRL_TAIL, this.next)
+    const earliest = Math.min(baseTime + this.minDelay, this.minTime)
+    this.minDelay = Infinity
+    this.minTime = Infinity
+    return earliest
   }
 
   private write(word0: number, index: number, value: number): void {
     const slot = this.next & Layout.MASK
-    this.ring.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32] = word0
-    this.ring.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32 + 1] = index
-    this.ring.f64[Layout.FIRST_F64 + slot * Layout.CMD_F64 + 1] = value
+    this.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32] = word0
+    this.i32[Layout.FIRST_I32 + slot * Layout.CMD_I32 + 1] = index
+    this.f64[Layout.FIRST_F64 + slot * Layout.CMD_F64 + 1] = value
     this.next = (this.next + 1) | 0
   }
 }

@@ -24,8 +24,11 @@ export type Deliver = (ids: Uint32Array, nowTick: number) => void
 export interface Engine {
   /** The command ring the scheduler writes to. */
   readonly ring: Ring
-  /** New commands were published: apply them, now or soon. Never delivers synchronously. */
-  published(): void
+  /**
+   * New commands were published: apply them, now or soon. `earliest` is no later than any
+   * deadline (JavaScript ms) they arm, Infinity if they arm none. Never delivers synchronously.
+   */
+  published(earliest: number): void
   /** The ring is full: apply every published command now. Never delivers synchronously. */
   makeRoom(): void
   /** Whether pending timers keep the process alive. */

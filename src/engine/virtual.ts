@@ -12,6 +12,11 @@ export class VirtualEngine extends WheelEngine {
     return this.wheel.nextExpiration()
   }
 
+  /** Commands applied so far (a wrapping count): it changes whenever a timer is armed or stopped. */
+  commandsApplied(): number {
+    return this.ring.head()
+  }
+
   /** Expires and delivers every timer due at the clock's current tick (synchronously). */
   fire(): void {
     this.expire()

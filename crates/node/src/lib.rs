@@ -244,5 +244,6 @@ pub fn constants() -> HashMap<String, f64> {
     ("CMD_BASE".to_owned(), c::CMD_BASE as f64),
     ("CMD_ARM_AFTER".to_owned(), c::CMD_ARM_AFTER as f64),
     ("CMD_CANCEL".to_owned(), c::CMD_CANCEL as f64),
+    ("CMD_ARM_AT".to_owned(), c::CMD_ARM_AT as f64),
   ])
 }

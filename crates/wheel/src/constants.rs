@@ -92,3 +92,7 @@ pub const CMD_ARM_AFTER: u32 = 2;
 /// slot is only reused after its arming was cancelled (by a command before the reuse's ARM) or
 /// emitted.
 pub const CMD_CANCEL: u32 = 3;
+/// Arm (or move) timer `index` with this generation at `ceil(value * TICKS_PER_MS)`, where value
+/// is an absolute JavaScript time in ms: for a ticker, whose next tick is a point of its grid
+/// rather than a delay from the time its batch is published.
+pub const CMD_ARM_AT: u32 = 4;

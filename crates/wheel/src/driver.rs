@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use crate::clock::{ms_to_tick_ceil, tick_to_ms, Clock};
 use crate::constants::{
-  CMD_ARM_AFTER, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE, STATE_CLOSED,
+  CMD_ARM_AFTER, CMD_ARM_AT, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE, STATE_CLOSED,
 };
 use crate::outbox::{Expired, Outbox};
 use crate::shared::{Command, SharedMemory};
@@ -79,6 +79,17 @@ impl Core {
           0.0
         };
         let when = ms_to_tick_ceil(self.base_ms + delay);
+        self.wheel.arm(
+          TimerId {
+            index: cmd.index,
+            generation: cmd.generation,
+          },
+          when,
+        );
+      }
+      CMD_ARM_AT if cmd.index <= MAX_INDEX => {
+        // A time before now is due at once; NaN is not a time JavaScript sends.
+        let when = if cmd.value > 0.0 { ms_to_tick_ceil(cmd.value) } else { 0 };
         self.wheel.arm(
           TimerId {
             index: cmd.index,
