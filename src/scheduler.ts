@@ -39,7 +39,7 @@
  * stopped something. Delivery: O(1) per expired timer plus the callback.
  */
 
-import { Delivery } from './delivery'
+import { type Claims, Delivery } from './delivery'
 import { RingWriter } from './engine/ring'
 import type { Engine, EngineFactory, EngineStats } from './engine/types'
 import { type Schedulable, SlotTable } from './slots'
@@ -54,14 +54,14 @@ const BATCH_MAX = 1024
 const resolved = Promise.resolve()
 
 /** Pending timers of one engine, with the commands that maintain them. */
-export class Scheduler {
+export class Scheduler implements Claims {
   private readonly factory: EngineFactory
   /** The clock of the current engine (ms); every deadline is measured on it. */
   private now: () => number
   private engine: Engine | undefined
   private writer: RingWriter | undefined
   private readonly table = new SlotTable()
-  private readonly delivery = new Delivery((index, generation) => this.claim(index, generation), (ids, from, to) => this.table.peek(ids, from, to))
+  private readonly delivery = new Delivery(this)
 
   /** Whether a batch is open: its BASE is written and it is not published yet. */
   private batchOpen = false
@@ -229,8 +229,13 @@ export class Scheduler {
     return armings
   }
 
-  /** The timer of slot `index` if `generation` is its current arming, its slot freed; else undefined. */
-  private claim(index: number, generation: number): Schedulable | undefined {
+  /** For delivery: see `Claims` (delivery.ts). */
+  readAhead(ids: Uint32Array, from: number, to: number): number {
+    return this.table.readAhead(ids, from, to)
+  }
+
+  /** For delivery: the timer of slot `index` if `generation` is its current arming, its slot freed; else undefined. */
+  claim(index: number, generation: number): Schedulable | undefined {
     const t = this.table.at(index)
     if (t === undefined || this.table.generation(index) !== generation) return undefined
     if (this.table.remove(t)) this.refCountCrossedZero()
