@@ -22,7 +22,7 @@ import type { context as ContextApi } from '../index'
 import { Shared } from '../src/constants.ts'
 import { childCount } from '../src/context.ts'
 import type { Runtime } from '../src/runtime.ts'
-import { engines, entry, runtime, sleep, until } from './helpers.ts'
+import { engines, entry, runtime, sleep, until, ceilTick, TICK_MS } from './helpers.ts'
 
 type Context = ContextApi.Context
 type Ctor = new (...args: never[]) => Error
@@ -157,14 +157,14 @@ const durationMessage = (where: string) => new RegExp(`^${where.replace('.', '\\
  * a 0 ms timer wakes it first to apply every command.
  */
 async function expectSaturated(rt: Runtime, index: number, before: number, after: number, label: string): Promise<void> {
-  const low = Math.ceil(before + Shared.MAX_DURATION_MS) - 1
+  const low = ceilTick(before + Shared.MAX_DURATION_MS) - TICK_MS
   // (Awaited, so its slot is free again before the test arms anything else.)
   await new Promise<void>((resolve) => rt.time.afterFunc(0, resolve))
   await until(() => (rt.scheduler.deadlineOf(index) ?? 0) >= low, 3000).catch(() => {})
   const tick = rt.scheduler.deadlineOf(index)
   expect(tick, label).toBeGreaterThanOrEqual(low)
   // The batch's clock reading is taken at most a few ms after the call (a microtask later).
-  expect(tick, label).toBeLessThanOrEqual(Math.ceil(after + 50 + Shared.MAX_DURATION_MS) + 1)
+  expect(tick, label).toBeLessThanOrEqual(ceilTick(after + 50 + Shared.MAX_DURATION_MS) + TICK_MS)
 }
 
 describe.each(engines)('bad input on the %s engine', (kind) => {
@@ -548,10 +548,10 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
       await clock.advance(Shared.MAX_DURATION_MS - 1)
       expect(at).toBe(0)
       await clock.advance(2)
-      expect(at).toBe(Math.ceil(start + Shared.MAX_DURATION_MS))
+      expect(at).toBe(ceilTick(start + Shared.MAX_DURATION_MS))
     })
 
-    // The virtual clock stops short of the engines' last tick (MAX_TICK ms): deadlines are held
+    // The virtual clock stops short of the engines' last tick (MAX_TICK): deadlines are held
     // there at most, so a clock at or past it would run every new timer at once, early.
     test('advancing to the end of the engines\' range is a RangeError that moves nothing; a timer held at the end never fires early', async () => {
       const rt = runtime(kind)
@@ -596,8 +596,8 @@ describe.each(engines)('huge and infinite durations saturate at 2^63-1 ns on the
     const before = performance.now()
     rt.time.afterFunc(2 ** 31, () => {})
     await until(() => rt.scheduler.deadlineOf(0) !== undefined)
-    expect(rt.scheduler.deadlineOf(0)).toBeGreaterThanOrEqual(Math.ceil(before + 2 ** 31))
-    expect(rt.scheduler.deadlineOf(0)).toBeLessThanOrEqual(Math.ceil(performance.now() + 2 ** 31) + 1)
+    expect(rt.scheduler.deadlineOf(0)).toBeGreaterThanOrEqual(ceilTick(before + 2 ** 31))
+    expect(rt.scheduler.deadlineOf(0)).toBeLessThanOrEqual(ceilTick(performance.now() + 2 ** 31) + TICK_MS)
   })
 
   test('Timer.reset: a pending and a fired timer are both re-armed at the maximum', async () => {

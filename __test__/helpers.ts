@@ -6,7 +6,13 @@ import { resolve } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterEach } from 'vitest'
+import { Shared } from '../src/constants.ts'
 import { createRuntime, type Runtime } from '../src/runtime.ts'
+
+/** One engine tick, in ms. */
+export const TICK_MS = 1 / Shared.TICKS_PER_MS
+/** `ms` rounded up to a whole engine tick, as a deadline is. */
+export const ceilTick = (ms: number): number => Math.ceil(ms * Shared.TICKS_PER_MS) / Shared.TICKS_PER_MS
 
 /** Both engines; every behavioural suite runs once per engine. */
 export const engines = ['native', 'js'] as const

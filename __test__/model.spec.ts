@@ -11,7 +11,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { Shared } from '../src/constants.ts'
-import { engines, runtime } from './helpers.ts'
+import { ceilTick, engines, runtime } from './helpers.ts'
 
 const delay = fc.oneof(
   fc.integer({ min: 0, max: 120 }),
@@ -43,7 +43,7 @@ const timerOp = fc.oneof(
  */
 function deadlineAt(start: number, now: number, d: number): number {
   const delay = d > 0 ? Math.min(d, Shared.MAX_DURATION_MS) : 0
-  return Math.ceil(start + now + delay) - start
+  return ceilTick(start + now + delay) - start
 }
 
 interface ModelTimer {

@@ -3,7 +3,7 @@
 
 import { getEventListeners } from 'node:events'
 import { describe, expect, test } from 'vitest'
-import { engines, runChild, runtime, sleep as realSleep, spin, until } from './helpers.ts'
+import { engines, runChild, runtime, sleep as realSleep, spin, until, ceilTick } from './helpers.ts'
 
 describe.each(engines)('time toolbox on the %s engine', (kind) => {
   describe('sleep and after', () => {
@@ -123,8 +123,8 @@ describe.each(engines)('time toolbox on the %s engine', (kind) => {
         await until(() => ticks.length > 1 || rt.scheduler.deadlineOf(slot) !== undefined, 5000)
         expect(ticks).toHaveLength(1)
         const deadline = rt.scheduler.deadlineOf(slot)!
-        expect(deadline).toBeGreaterThanOrEqual(Math.ceil(before + 60))
-        expect(deadline).toBeLessThanOrEqual(Math.ceil(after + 60))
+        expect(deadline).toBeGreaterThanOrEqual(ceilTick(before + 60))
+        expect(deadline).toBeLessThanOrEqual(ceilTick(after + 60))
         expect(ticks[0]!).toBeGreaterThanOrEqual(before + 30)
       } finally {
         t.stop()

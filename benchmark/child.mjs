@@ -2,7 +2,7 @@
 //
 //   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
 //
-// suite: scale | memory-floor | memory-floor-design | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle
+// suite: scale | memory-floor | memory-floor-design | steady-arm | steady-reset | steady-stop | fire | fire-burst | fire-noop | ctx | ctx-bytes | idle | precision
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
@@ -15,6 +15,7 @@ import { loadEngine, report } from './lib/common.mjs'
 import { ctxSuite } from './lib/ctx.mjs'
 import { fire } from './lib/fire.mjs'
 import { idle } from './lib/idle.mjs'
+import { precision } from './lib/precision.mjs'
 import { memoryFloor, scale } from './lib/scale.mjs'
 import { steady } from './lib/steady.mjs'
 
@@ -49,6 +50,7 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
   else if (suite === 'fire-burst') result = await fire(lib, N, 'burst')
   else if (suite === 'fire-noop') result = await fire(lib, N, 'noop')
   else if (suite === 'idle') result = await idle(lib, N, Number(process.env.BENCH_IDLE_MS ?? 5000))
+  else if (suite === 'precision') result = await precision(lib, N)
   else throw new Error(`unknown suite ${suite}`)
 }
 report({ suite, engine, n: N, ...result })

@@ -114,9 +114,13 @@ export class Scheduler implements Claims {
     return this.engine?.stats() ?? { armed: 0, protocolErrors: 0, rounds: 0 }
   }
 
-  /** The deadline tick the engine holds for slot `index`, for diagnostics; undefined if none. */
+  /**
+   * The deadline the engine holds for slot `index`, in ms on the scheduler's clock (a whole
+   * tick), for diagnostics; undefined if none (commands not yet applied are not seen).
+   */
   deadlineOf(index: number): number | undefined {
-    return this.engine?.deadlineOf(index)
+    const tick = this.engine?.deadlineOf(index)
+    return tick === undefined ? undefined : tick / Shared.TICKS_PER_MS
   }
 
   /** Whether `t` is pending: armed, and neither delivered nor stopped since. */

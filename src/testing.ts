@@ -32,7 +32,7 @@ export interface TestingDeps {
 }
 
 /**
- * Where the virtual clock ends, in ms: the engines' last tick, MAX_TICK (2^44-1 ms of
+ * Where the virtual clock ends, in ms: the engines' last tick, MAX_TICK (2^48-1 ticks of 1/16 ms of
  * performance.now(), about 557 years). A deadline is held there at most, so the clock must stay
  * short of it: a clock at or past it would run every new timer at once, early. `advance` and
  * `runAll` stop before it, and a timer held at MAX_TICK (armed when less than Go's maximum
@@ -70,9 +70,9 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       const scheduler = deps.scheduler
       // Everything armed before is published first, so its deadline is fixed before the start.
       scheduler.publish()
-      // A whole tick, so whole-millisecond delays give whole-millisecond deadlines, and every
-      // moved timer keeps its deadline tick (the start is the real time rounded up to a tick).
-      const start = Math.ceil(scheduler.clock() * Shared.TICKS_PER_MS) / Shared.TICKS_PER_MS
+      // A whole millisecond, so whole-millisecond delays give whole-millisecond deadlines; being
+      // a whole tick too, every moved timer keeps its deadline tick.
+      const start = Math.ceil(scheduler.clock())
       const wallStart = Date.now()
       this.#now = start
       const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))

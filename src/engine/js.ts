@@ -162,30 +162,39 @@ class JsEngine extends WheelEngine {
   }
 
   /**
-   * Makes sure the Node timer fires no later than the wheel's next expiration. Nothing to do
-   * while a continuation is pending: it polls at the next check phase (setImmediate's) and
-   * schedules again.
+   * Makes sure the wheel is polled no later than its next expiration: by the Node timer, or,
+   * when less than one of Node's millisecond ticks is left (or a poll left timers due), at the
+   * next turn of the loop (setImmediate). Node's timers count whole milliseconds from the loop's
+   * cached time, so one armed for the rest of a millisecond fires up to a millisecond early or
+   * late; turns of the loop close that last stretch instead, for at most that millisecond. Nothing
+   * to do while a turn is already pending: it polls and schedules again.
    */
   private schedule(): void {
     if (this.closed || this.immediate !== undefined) return
     const next = this.wheel.nextExpiration()
     if (next === undefined) return
     const at = next / Shared.TICKS_PER_MS
+    const left = at - this.now()
+    if (left < 1) {
+      this.pollNextTurn()
+      return
+    }
     if (at >= this.timerAt) return
     if (this.timer !== undefined) clearTimeout(this.timer)
-    const wait = Math.min(Math.max(0, Math.ceil(at - this.now())), MAX_NODE_DELAY)
+    const wait = Math.min(Math.floor(left), MAX_NODE_DELAY)
     this.timer = setTimeout(this.onTimer, wait)
     if (!this.refd) this.timer.unref()
     this.timerAt = wait === MAX_NODE_DELAY ? this.now() + wait : at
   }
 
+  private pollNextTurn(): void {
+    this.immediate = setImmediate(this.onImmediate)
+    if (!this.refd) this.immediate.unref()
+  }
+
   protected override afterPoll(more: boolean): void {
-    if (more && !this.closed) {
-      this.immediate = setImmediate(this.onImmediate)
-      if (!this.refd) this.immediate.unref()
-    } else {
-      this.schedule()
-    }
+    if (more && !this.closed) this.pollNextTurn()
+    else this.schedule()
   }
 
   private readonly onTimer = (): void => {

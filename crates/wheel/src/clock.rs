@@ -108,12 +108,17 @@ mod tests {
 
   #[test]
   fn ticks_round_the_right_way() {
-    assert_eq!(ms_to_tick_ceil(10.0), 10);
-    assert_eq!(ms_to_tick_ceil(10.000_001), 11);
-    assert_eq!(ms_to_tick_floor(10.999), 10);
+    let per_ms = TICKS_PER_MS;
+    let tick = 1.0 / per_ms as f64;
+    assert_eq!(ms_to_tick_ceil(10.0), 10 * per_ms);
+    assert_eq!(ms_to_tick_ceil(10.000_001), 10 * per_ms + 1);
+    assert_eq!(ms_to_tick_ceil(10.0 + tick), 10 * per_ms + 1);
+    assert_eq!(ms_to_tick_floor(10.999), 11 * per_ms - 1);
+    assert_eq!(ms_to_tick_floor(10.0 + tick / 2.0), 10 * per_ms);
     assert_eq!(ms_to_tick_floor(-3.0), 0);
     assert_eq!(ms_to_tick_floor(f64::NAN), 0);
-    assert_eq!(tick_to_ms(42), 42.0);
+    assert_eq!(tick_to_ms(42 * per_ms), 42.0);
+    assert_eq!(tick_to_ms(1), tick);
   }
 
   #[test]

@@ -8,8 +8,10 @@
 //! monotonic clock (`performance.now()`), counted from that clock's origin, so a tick value
 //! means the same instant to both threads. Deadlines are rounded *up* to a whole tick.
 
-/// Ticks per millisecond: the engine's resolution is 1 ms.
-pub const TICKS_PER_MS: u64 = 1;
+/// Ticks per millisecond: the engine's resolution is 1/16 ms (62.5 µs), so a deadline is
+/// rounded up by less than that. A power of two, so that a tick is exact in binary and a
+/// duration in whole milliseconds is a whole number of ticks.
+pub const TICKS_PER_MS: u64 = 16;
 
 /// Bits of a tick that select a slot within one level: each level has 64 slots.
 pub const SLOT_BITS: u32 = 6;
@@ -19,11 +21,17 @@ pub const SLOTS: usize = 1 << SLOT_BITS;
 /// ticks: more than [`MAX_TICK`].
 pub const LEVELS: usize = 8;
 
-/// Bits of the per-arming generation carried with every timer id.
-pub const GEN_BITS: u32 = 20;
+/// Bits of the per-arming generation carried with every timer id: what is left of a `u64`
+/// beside a deadline of [`TICK_BITS`] bits. It wraps after 65,536 armings of one slot, and an
+/// expiry is taken for another arming's only if that many re-armings of its slot happen while
+/// it is on its way to JavaScript, which takes one synchronous run resetting one timer 65,536
+/// times right after it expired.
+pub const GEN_BITS: u32 = 16;
 /// Mask of a generation.
 pub const GEN_MASK: u32 = (1 << GEN_BITS) - 1;
-/// Bits of a deadline tick: a deadline and a generation share one `u64`.
+/// Bits of a deadline tick: a deadline and a generation share one `u64`. 2^48 ticks of 1/16 ms
+/// are about 557 years, beyond Go's largest duration (about 292 years) from any time a process
+/// can reach.
 pub const TICK_BITS: u32 = 64 - GEN_BITS;
 /// The largest deadline the wheel stores; later deadlines are saturated to it.
 pub const MAX_TICK: u64 = (1 << TICK_BITS) - 1;

@@ -58,7 +58,7 @@
 //! # Levels
 //!
 //! [`LEVELS`] levels of [`SLOTS`] slots span `64^8 = 2^48` ticks, more than [`MAX_TICK`]
-//! (`2^44 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
+//! (`2^48 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
 //!
 //! | level | slot width (ticks) | level span (ticks) | span at 1 ms ticks |
 //! |------:|-------------------:|-------------------:|-------------------:|
