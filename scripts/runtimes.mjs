@@ -2,6 +2,7 @@
 // into a cache inside the clone:
 //
 //   node scripts/runtimes.mjs            install what is missing, then test on every runtime
+//   node scripts/runtimes.mjs smoke      the same without the vitest suites (a quick look)
 //   node scripts/runtimes.mjs install    install what is missing, print what is installed
 //
 // - Node 20, 22, 24 and 26 (the `node-<os>-<cpu>` packages, which repackage the official
@@ -10,7 +11,8 @@
 // - Bun and Deno (the platform packages `@oven/bun-<os>-<cpu>` and `@deno/<os>-<cpu>` that the
 //   `bun` and `deno` packages install as optional dependencies): the smoke script
 //   (`__test__/smoke/smoke.mjs`) on both engines, and for Deno the engine each permission set
-//   gets.
+//   gets. Every runtime also runs it with a truncated binary (the TypeScript engine, one
+//   warning).
 //
 // Each runtime is pinned to a major version. The first run installs the newest release of that
 // major (`npm pack`, then untar: no install scripts run) and records the exact version in
@@ -21,7 +23,7 @@
 // runtime's folder there to install the newest release of its major again.
 
 import { execFileSync, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
@@ -182,7 +184,8 @@ function vitest(runtime, work) {
 
 /**
  * An application with the packed package installed as a user installs it (scripts/pack.mjs's
- * tarballs: the root package and this platform's package), and the smoke script as its main.
+ * tarballs: the root package and this platform's package), the smoke script as its main, and
+ * a copy of it whose platform package holds a truncated binary.
  */
 function smokeApp(work) {
   const tarballs = JSON.parse(execFileSync(process.execPath, [join(root, 'scripts', 'pack.mjs'), '--out', join(work, 'tarballs')], { encoding: 'utf8' }))
@@ -194,10 +197,26 @@ function smokeApp(work) {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'afterfunc-smoke', private: true }))
   execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock', rootTarball, platformTarball], { cwd: app, stdio: ['ignore', 'ignore', 'inherit'], shell: process.platform === 'win32' })
   copyFileSync(join(root, '__test__', 'smoke', 'smoke.mjs'), join(app, 'smoke.mjs'))
-  return app
+  // The same application with its platform package's binary truncated.
+  const broken = join(work, 'app-broken')
+  cpSync(app, broken, { recursive: true })
+  const platformDir = join(broken, 'node_modules', readdirSync(join(broken, 'node_modules')).find((name) => name.startsWith('afterfunc-')))
+  const binary = join(platformDir, JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')).main)
+  writeFileSync(binary, truncated(readFileSync(binary)))
+  return { app, broken }
 }
 
-/** The smoke cases for a runtime: how to start it, and what the package must do there. */
+/**
+ * The first bytes of a binary, cut where the loader refuses it with an error: for ELF, inside
+ * its program headers (cut after them, glibc maps the missing pages and the process dies of
+ * SIGBUS); for other formats, inside the first header.
+ */
+function truncated(whole) {
+  const isElf = whole.readUInt32BE(0) === 0x7f454c46
+  return whole.subarray(0, isElf ? Number(whole.readBigUInt64LE(0x20)) + whole.readUInt16LE(0x36) : 64)
+}
+
+/** The smoke cases for a runtime: how to start it, in which app, and what the package must do there. */
 function smokeCases(runtime) {
   const withBackend = (backend) => ({ ...process.env, AFTERFUNC_BACKEND: backend })
   const unset = { ...process.env }
@@ -207,6 +226,7 @@ function smokeCases(runtime) {
       { name: 'native', env: withBackend('native'), args: ['smoke.mjs', '--backend', 'native'] },
       { name: 'js', env: withBackend('js'), args: ['smoke.mjs', '--backend', 'js'] },
       { name: 'default (unset)', env: unset, args: ['smoke.mjs', '--backend', 'native'] },
+      { name: 'default, truncated binary', broken: true, env: unset, args: ['smoke.mjs', '--backend', 'js', '--warning', 'failed to load'] },
     ]
   }
   const run = (flags, ...rest) => ['run', ...flags, 'smoke.mjs', ...rest]
@@ -220,13 +240,14 @@ function smokeCases(runtime) {
     { name: 'no flags (AFTERFUNC_BACKEND=native unreadable)', env: withBackend('native'), args: run([], '--backend', 'js', '--warning', 'Run with --allow-ffi') },
     { name: 'default, --allow-ffi --allow-read (no --allow-env)', env: unset, args: run(['--allow-ffi', '--allow-read'], '--backend', 'js', '--warning', 'not granted --allow-env') },
     { name: 'native, --allow-env (no --allow-ffi): import fails', env: withBackend('native'), args: run(['--allow-env'], '--import-error', 'Deno has not granted --allow-ffi, --allow-read') },
+    { name: `default, ${DENO_NATIVE_FLAGS.join(' ')}, truncated binary`, broken: true, env: unset, args: run(DENO_NATIVE_FLAGS, '--backend', 'js', '--warning', 'failed to load') },
   ]
 }
 
 /** Runs the smoke cases on a runtime; returns one line per case. */
-function smoke(runtime, app) {
+function smoke(runtime, apps) {
   return smokeCases(runtime).map((c) => {
-    const r = spawnSync(runtime.binary, c.args, { cwd: app, env: { ...c.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 })
+    const r = spawnSync(runtime.binary, c.args, { cwd: c.broken ? apps.broken : apps.app, env: { ...c.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 60_000 })
     const summary = /^smoke: (\d+) passed, (\d+) failed/m.exec(r.stdout ?? '')
     const ok = r.status === 0 && summary !== null && summary[2] === '0'
     const detail = summary === null ? `no summary (exit ${r.status ?? r.signal})` : `${summary[1]} passed, ${summary[2]} failed`
@@ -237,24 +258,24 @@ function smoke(runtime, app) {
 
 function main() {
   const command = process.argv[2] ?? 'test'
-  if (command !== 'test' && command !== 'install') throw new Failure(`unknown command ${JSON.stringify(command)}: use test or install`)
+  if (!['test', 'smoke', 'install'].includes(command)) throw new Failure(`unknown command ${JSON.stringify(command)}: use test, smoke or install`)
   const runtimes = ensureAll()
   if (command === 'install') return true
   const work = mkdtempSync(join(tmpdir(), 'afterfunc-runtimes-'))
   try {
-    const app = smokeApp(work)
+    const apps = smokeApp(work)
     const results = []
     for (const runtime of runtimes) {
       const started = performance.now()
       const lines = []
       let ok = true
-      if (runtime.kind === 'node') {
+      if (runtime.kind === 'node' && command === 'test') {
         const v = vitest(runtime, work)
         ok &&= v.ok
         lines.push(`vitest: ${v.note}`)
         for (const [engine, c] of Object.entries(v.counts)) lines.push(`  ${engine}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`)
       }
-      for (const s of smoke(runtime, app)) {
+      for (const s of smoke(runtime, apps)) {
         ok &&= s.ok
         lines.push(s.line)
       }
