@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks'
 import type { context as ContextApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
-import { loadBinding, nativeEngineFactory } from './engine/native'
+import { denoPermissions, loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
@@ -36,12 +36,12 @@ export interface Runtime {
  */
 export const monotonicNow = (): number => performance.now()
 
-/** Returns the factory for `kind`, or throws if the native binary cannot load. */
+/** Returns the factory for `kind`, or throws, saying why and what to do, if the native binary cannot load. */
 export function engineFactory(kind: EngineKind): EngineFactory {
   if (kind === 'js') return createJsEngine
   const loaded = loadBinding()
-  if ('error' in loaded) {
-    throw new Error(`afterfunc: the native engine cannot load: ${String(loaded.error)}`, { cause: loaded.error })
+  if (!('binding' in loaded)) {
+    throw new Error(`afterfunc: the native engine cannot load: ${loaded.message}`, { cause: loaded.error })
   }
   return nativeEngineFactory(loaded.binding)
 }
@@ -73,34 +73,48 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
 let warned = false
 
 /**
- * Chooses the engine of the package's runtime from `AFTERFUNC_BACKEND`:
+ * Chooses the engine of the package's runtime from `AFTERFUNC_BACKEND` ({@link backendSetting}):
  * `js` forces the TypeScript engine; `native` requires the native one (throws if it cannot
  * load); unset or empty uses the native engine when its binary loads and the TypeScript
- * engine otherwise, warning once if a binary was found but failed to load. Any other value
- * throws.
+ * engine otherwise, warning once (`AFTERFUNC_NATIVE_UNAVAILABLE`) unless the reason is that no
+ * binary for this platform is installed, which is how a platform without one is meant to run.
+ * Any other value throws.
  */
-export function selectEngine(setting: string | undefined = process.env['AFTERFUNC_BACKEND']): EngineKind {
+export function selectEngine(setting: string | undefined = backendSetting()): EngineKind {
   if (setting === 'js') return 'js'
   if (setting === 'native') {
-    engineFactory('native')
-    return 'native'
+    const loaded = loadBinding()
+    if ('binding' in loaded) return 'native'
+    throw new Error(
+      `afterfunc: the native engine cannot load: ${loaded.message} AFTERFUNC_BACKEND=native requires it; unset AFTERFUNC_BACKEND to run on the TypeScript engine instead.`,
+      { cause: loaded.error },
+    )
   }
   if (setting !== undefined && setting !== '') {
     throw new Error(`afterfunc: AFTERFUNC_BACKEND must be 'native', 'js' or unset, got ${JSON.stringify(setting)}`)
   }
   const loaded = loadBinding()
   if ('binding' in loaded) return 'native'
-  if (!warned && !isNotFound(loaded.error)) {
+  if (!warned && loaded.reason !== 'missing') {
     warned = true
-    process.emitWarning(`afterfunc: the native engine failed to load, using the TypeScript engine: ${String(loaded.error)}`, {
-      code: 'AFTERFUNC_NATIVE_UNAVAILABLE',
-    })
+    const quiet = denoPermissions() === undefined ? 'AFTERFUNC_BACKEND=js' : 'AFTERFUNC_BACKEND=js with --allow-env=AFTERFUNC_BACKEND'
+    process.emitWarning(
+      `afterfunc: the native engine cannot load, so the TypeScript engine runs: ${loaded.message} Set ${quiet} to choose the TypeScript engine without this warning.`,
+      { code: 'AFTERFUNC_NATIVE_UNAVAILABLE' },
+    )
   }
   return 'js'
 }
 
-/** Whether a load error means "no binary for this platform" (expected) rather than a broken one. */
-function isNotFound(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error)
-  return /Cannot find (native binding|module)/.test(message)
+/**
+ * `AFTERFUNC_BACKEND`, or undefined where the runtime does not let us read it: Deno without
+ * `--allow-env` counts as unset, so importing the package needs no permission. Deno is asked
+ * first rather than read and caught, because at a terminal the read would prompt the user.
+ */
+export function backendSetting(): string | undefined {
+  const permissions = denoPermissions()
+  if (permissions !== undefined && permissions.querySync({ name: 'env', variable: 'AFTERFUNC_BACKEND' }).state !== 'granted') {
+    return undefined
+  }
+  return process.env['AFTERFUNC_BACKEND']
 }

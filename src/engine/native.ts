@@ -14,6 +14,8 @@
  * `crates/wheel/src/shared.rs`), so new commands are never left unseen.
  */
 
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { Shared } from '../constants'
 import { type CommandVisitor, Ring } from './ring'
 import type { Deliver, Engine, EngineFactory, EngineStats } from './types'
@@ -127,19 +129,177 @@ class NativeEngine implements Engine {
   }
 }
 
-let loaded: { binding: NativeBinding } | { error: unknown } | undefined
+/**
+ * Why the native binding did not load:
+ * - `missing`: no binary for this platform is installed (optional dependencies omitted, or a
+ *   platform nothing is published for). Expected: the TypeScript engine runs, silently.
+ * - `broken`: a binary exists but failed to load (truncated, built for another system, a
+ *   version mismatch).
+ * - `not-permitted`: the runtime has not granted what loading a Node-API addon needs (Deno
+ *   without its permission flags), so loading was not attempted.
+ */
+export interface LoadFailure {
+  readonly reason: 'missing' | 'broken' | 'not-permitted'
+  /** What is wrong and what to do about it, in a sentence or two. */
+  readonly message: string
+  /** What the loader threw (napi-rs's error, each attempt nested in `cause`), if it ran. */
+  readonly error: unknown
+}
 
-/** Loads the native binding once; returns it, or the error that prevented loading it. */
-export function loadBinding(): { binding: NativeBinding } | { error: unknown } {
+let loaded: { binding: NativeBinding } | LoadFailure | undefined
+
+/** The napi-rs loader at the package root: it loads a local build, or the platform package. */
+const LOADER = '../../binding.js'
+
+/** Loads the native binding once; returns it, or why it could not be loaded. */
+export function loadBinding(): { binding: NativeBinding } | LoadFailure {
   if (loaded === undefined) {
-    try {
-      // The napi-rs loader at the package root: a local build, or the platform package.
-      loaded = { binding: require('../../binding.js') as NativeBinding }
-    } catch (error) {
-      loaded = { error }
+    const refused = denoRefusal()
+    if (refused !== undefined) {
+      loaded = refused
+    } else {
+      try {
+        loaded = { binding: require(LOADER) as NativeBinding }
+      } catch (error) {
+        loaded = diagnose(error)
+      }
     }
   }
   return loaded
+}
+
+/**
+ * The Deno permissions loading a Node-API addon needs, each with the flag that grants it:
+ * `ffi` to open the addon, `env` because the generated loader reads its `NAPI_RS_*` variables,
+ * `read` because on Linux it reads `/usr/bin/ldd` to tell glibc from musl.
+ */
+const DENO_NATIVE_PERMISSIONS = [
+  { name: 'ffi', flag: '--allow-ffi' },
+  { name: 'env', flag: '--allow-env' },
+  { name: 'read', flag: '--allow-read' },
+] as const
+
+interface DenoPermissions {
+  querySync(descriptor: { name: string; variable?: string }): { state: 'granted' | 'prompt' | 'denied' }
+}
+
+/** Deno's permission API, or undefined outside Deno. */
+export function denoPermissions(): DenoPermissions | undefined {
+  return (globalThis as { Deno?: { permissions?: DenoPermissions } }).Deno?.permissions
+}
+
+/**
+ * In Deno, the failure to report instead of loading when a permission the loader needs is not
+ * granted. Asking first, rather than letting the loader fail, keeps importing the package from
+ * prompting at a terminal for permissions its user never asked for.
+ */
+function denoRefusal(): LoadFailure | undefined {
+  const permissions = denoPermissions()
+  if (permissions === undefined) return undefined
+  const missing = DENO_NATIVE_PERMISSIONS.filter((p) => permissions.querySync({ name: p.name }).state !== 'granted')
+  if (missing.length === 0) return undefined
+  const all = DENO_NATIVE_PERMISSIONS.map((p) => p.flag).join(' ')
+  return {
+    reason: 'not-permitted',
+    message: `Deno has not granted ${missing.map((p) => p.flag).join(', ')}, which loading the native engine needs. Run with ${all} to use it.`,
+    error: undefined,
+  }
+}
+
+/** The first line of each error in a chain of causes (napi-rs nests one per attempt), outermost first. */
+function chainMessages(error: unknown): string[] {
+  const messages: string[] = []
+  const seen = new Set<unknown>()
+  const walk = (e: unknown): void => {
+    if (e === undefined || e === null || seen.has(e)) return
+    seen.add(e)
+    if (Array.isArray(e)) return e.forEach(walk)
+    const message = e instanceof Error ? e.message : typeof e === 'object' ? String((e as { message?: unknown }).message) : String(e)
+    messages.push(message.split('\n')[0]!)
+    if (typeof e === 'object') {
+      const { errors, cause } = e as { errors?: unknown; cause?: unknown }
+      if (Array.isArray(errors)) walk(errors)
+      walk(cause)
+    }
+  }
+  walk(error)
+  return messages
+}
+
+/**
+ * The messages of a load attempt that found nothing: a module not found (Node, Bun and Deno all
+ * word it so), napi-rs's summary of its attempts, and its "no binary for this OS or CPU".
+ */
+const NOTHING_FOUND = /^(Cannot find (module|native binding)\b|Unsupported (OS|architecture)\b|Failed to load native binding$)/
+
+/** Tells a missing binary from a broken one by the attempts the loader's error nests. */
+function diagnose(error: unknown): LoadFailure {
+  const manifest = packageManifest()
+  const published = manifest.optionalDependencies ?? {}
+  const messages = chainMessages(error)
+  const failed = messages.filter((m) => !NOTHING_FOUND.test(m))
+  // The loader names this platform's file and package as it looks for them; the one we publish is ours.
+  const notFound = messages.map((m) => /^Cannot find module '([^']+)'/.exec(m)?.[1])
+  const platformPackage = Object.keys(published).find((name) => {
+    const suffix = name.slice(manifest.name.length + 1)
+    return notFound.includes(name) || notFound.includes(`./${manifest.napi.binaryName}.${suffix}.node`)
+  })
+  const install = platformPackage === undefined ? undefined : `npm install ${platformPackage}@${published[platformPackage]}`
+  if (failed.length === 0) {
+    const platforms = Object.keys(published).map((name) => name.slice(manifest.name.length + 1))
+    return {
+      reason: 'missing',
+      message:
+        install !== undefined
+          ? `the package ${platformPackage}, which holds the binary for this platform, is not installed. Install it with \`${install}\` (npm leaves it out under --omit=optional, or when package-lock.json or node_modules was made on another platform).`
+          : notFound.includes(LOADER)
+            ? `the package in ${packageRoot} is incomplete: its loader, binding.js, is missing. Reinstall afterfunc.`
+            : `no native binary is published for ${process.platform}-${process.arch}${platforms.length > 0 ? ` (only for ${platforms.join(', ')})` : ''}; build one in a checkout of afterfunc with \`npm run build:native\`.`,
+      error,
+    }
+  }
+  const file = platformPackage === undefined ? undefined : binaryFile(manifest.napi.binaryName, platformPackage, manifest.name)
+  const reason = failed.map((m) => (file !== undefined && m.startsWith(`${file}: `) ? m.slice(file.length + 2) : m)).join('; ')
+  const remedy =
+    file !== undefined && dirname(file) === packageRoot
+      ? 'Rebuild it with `npm run build:native`.'
+      : install !== undefined
+        ? `Reinstall it with \`${install}\`.`
+        : 'Reinstall afterfunc.'
+  return {
+    reason: 'broken',
+    message: `${file === undefined ? 'the native binary' : `the native binary ${file}`} failed to load: ${reason}. ${remedy}`,
+    error,
+  }
+}
+
+interface Manifest {
+  name: string
+  napi: { binaryName: string }
+  optionalDependencies?: Record<string, string>
+}
+
+/** The package's package.json; its names as published if a copy of the package lacks one. */
+function packageManifest(): Manifest {
+  try {
+    return require('../../package.json') as Manifest
+  } catch {
+    return { name: 'afterfunc', napi: { binaryName: 'afterfunc' } }
+  }
+}
+
+/** The package root, where the generated loader looks for a local build first. */
+const packageRoot = join(__dirname, '..', '..')
+
+/** The binary file for `platformPackage` that exists: a local build at the package root, or the package's own. */
+function binaryFile(binaryName: string, platformPackage: string, packageName: string): string | undefined {
+  const local = join(packageRoot, `${binaryName}.${platformPackage.slice(packageName.length + 1)}.node`)
+  if (existsSync(local)) return local
+  try {
+    return require.resolve(platformPackage, { paths: [packageRoot] })
+  } catch {
+    return undefined
+  }
 }
 
 /** Creates the native engine from a loaded binding. */
