@@ -206,6 +206,28 @@ export declare namespace time {
    * function, and a `RangeError` if `d ≤ 0` (Go panics).
    */
   function newTicker(d: number, f: () => void): Ticker
+
+  /**
+   * Parses a duration string and returns it in milliseconds: Go's `time.ParseDuration`. A
+   * duration string is a possibly signed sequence of decimal numbers, each with an optional
+   * fraction and a unit suffix, such as `'300ms'`, `'-1.5h'` or `'1h15m30.5s'`; the units are
+   * `'ns'`, `'us'` (or `'µs'`, `'μs'`), `'ms'`, `'s'`, `'m'` and `'h'`. `'0'` (also `'+0'`,
+   * `'-0'`) is the one number without a unit. The grammar is Go's exactly:
+   * `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, with a digit before or after each point (`'1.s'` and
+   * `'.5s'` are valid, `'.s'` is not) and no exponents (`'1e3s'` is the unit `'e'`).
+   *
+   * The value is Go's: whole nanoseconds computed as Go computes them (a fraction truncated to
+   * the nanosecond), then the double nearest to that many nanoseconds in milliseconds, so
+   * `parseDuration('2us')` is `0.002` and `parseDuration('1h')` is `time.Hour`. Never `-0`.
+   *
+   * Throws a `TypeError` if `s` is not a string, and, where Go returns an error, a `RangeError`
+   * with Go's message, `time:` replaced by the name of this function:
+   * `time.parseDuration: invalid duration "1.2.3"` for a string outside the grammar or a
+   * duration beyond Go's range (±2^63 ns, about 292 years: `'9223372036854775807ns'` is the
+   * largest, `'-9223372036854775808ns'` the smallest), `missing unit in duration "3"`, and
+   * `unknown unit "e" in duration "1e3s"` (units are case-sensitive).
+   */
+  function parseDuration(s: string): number
 }
 
 /**

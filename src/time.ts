@@ -10,6 +10,7 @@
 
 import type { time as TimeApi } from '../index'
 import { isContext } from './context'
+import { parseDuration } from './duration'
 import { checkFunction, describe, toDelay, toPeriod } from './errors'
 import { S, type Schedulable, type Scheduler } from './scheduler'
 
@@ -212,5 +213,6 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     sleep,
     after,
     newTicker,
+    parseDuration,
   } as const)
 }
