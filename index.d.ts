@@ -228,6 +228,72 @@ export declare namespace time {
    * `unknown unit "e" in duration "1e3s"` (units are case-sensitive).
    */
   function parseDuration(s: string): number
+
+  /** Options of {@link tick}: what ends the iteration. */
+  interface TickOptions {
+    /** Ends the iteration as soon as `ctx` is done. */
+    ctx?: context.Context
+    /** Ends the iteration as soon as `signal` aborts. */
+    signal?: AbortSignal
+  }
+
+  /**
+   * Returns an async iterator over the ticks of a ticker with period `d`: Go's `time.Tick`, for
+   * `for await` loops. It is its own async iterable, like a generator: iterate it once.
+   *
+   * ```js
+   * for await (const now of time.tick(time.Second, { ctx })) {
+   *   report(now) // every second, until ctx is done; then the loop just ends
+   * }
+   * ```
+   *
+   * The ticker is a {@link newTicker} ticker, started by the first `next()` (a `for await`
+   * loop makes that call at once): the k-th tick is due `k·d` after it, never earlier, on a
+   * grid that does not drift. Each tick yields the time it fired, on the scheduler's monotonic
+   * clock in milliseconds: `performance.now()`'s scale, or {@link testing.VirtualClock.now}
+   * under a virtual clock (Go sends `time.Now()`).
+   *
+   * If the loop body takes longer than `d`, the ticks missed meanwhile are dropped as Go's
+   * Ticker drops them: one tick that fired while the body ran is kept (Go's channel holds one)
+   * and is yielded as soon as the loop asks, with the time it fired; the ticks after it are
+   * dropped, and the loop continues on the grid.
+   *
+   * The iteration ends when `opts.ctx` is done or `opts.signal` aborts (synchronously, inside
+   * the cancellation: no tick is yielded after it, and a kept tick is dropped), or when
+   * `return()` is called, which a `break`, a `return` or a throw out of the loop does. Ending
+   * is not an error: `next()` returns `{ done: true, value: undefined }`, a pending `next()`
+   * resolves so, and the loop exits normally; read `ctx.err()` after it to know why. Once it
+   * has ended the ticker is stopped and the listeners on the context and the signal are
+   * removed: nothing of it stays registered. `return()` returns `{ done: true, value:
+   * undefined }`; calls after the end do nothing more. Until the first `next()` nothing is
+   * armed or registered; if `ctx` or `signal` is already done then, the iteration ends at once
+   * and arms nothing.
+   *
+   * Without `ctx` or `signal` the loop never ends (nor does Go's `for range time.Tick(d)`)
+   * and its ticker keeps the process alive. Several `next()` calls in flight are each resolved
+   * by one tick, in order.
+   *
+   * Throws, creating nothing, a `TypeError` if `d` is not a number or is NaN, if `opts` is
+   * neither `undefined` nor an object, if `opts.ctx` is not a context of this library or
+   * `opts.signal` not an `AbortSignal`; and a `RangeError` if `d ≤ 0` (Go's `Tick` returns a
+   * nil channel, which never delivers; `NewTicker` panics).
+   */
+  function tick(d: number, opts?: TickOptions): TickIterator
+
+  /** What {@link tick} returns: an async iterator that is its own async iterable. */
+  interface TickIterator extends AsyncIterableIterator<number, undefined> {
+    /**
+     * Resolves with the next tick, `{ value: time, done: false }`, or with `{ value: undefined,
+     * done: true }` once the iteration has ended. The first call starts the ticker.
+     */
+    next(): Promise<IteratorResult<number, undefined>>
+    /**
+     * Ends the iteration, as a `break` out of a `for await` loop does: stops the ticker and
+     * removes the listeners. Resolves with `{ value: undefined, done: true }`.
+     */
+    return(): Promise<IteratorReturnResult<undefined>>
+    [Symbol.asyncIterator](): TickIterator
+  }
 }
 
 /**

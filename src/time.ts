@@ -13,6 +13,7 @@ import { isContext } from './context'
 import { parseDuration } from './duration'
 import { checkFunction, describe, toDelay, toPeriod } from './errors'
 import { S, type Schedulable, type Scheduler } from './scheduler'
+import { createTick } from './tick'
 
 /**
  * The error for a method called on an object that is not one of its class in this runtime
@@ -214,5 +215,6 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     after,
     newTicker,
     parseDuration,
+    tick: createTick({ newTicker, now: () => s.clock() }),
   } as const)
 }
