@@ -1,4 +1,5 @@
 /// <reference lib="esnext.disposable" />
+/// <reference types="node" />
 /**
  * afterfunc: Go's `time.AfterFunc`, `Timer.Stop` and `Timer.Reset` for Node.js, on a
  * hierarchical timing wheel that runs on its own thread (or, where the native binary cannot
@@ -672,4 +673,65 @@ export declare namespace testing {
    * at a time: throws an `Error` if another is, until it is disposed.
    */
   function virtualClock(): VirtualClock
+}
+
+/**
+ * Cancellation on operating-system signals, after Go's `os/signal` package.
+ *
+ * ```js
+ * const [ctx, stop] = signal.notifyContext(context.background()) // SIGINT, SIGTERM
+ * await ctx.done() // the first signal: shut down; a second one ends the process
+ * console.log(context.cause(ctx).message) // 'SIGTERM signal received'
+ * stop()
+ * ```
+ */
+export declare namespace signal {
+  /**
+   * The cause of a context that a signal cancelled (see {@link notifyContext}): an `Error`
+   * named `'SignalError'` whose message is `'<signal> signal received'` (Go's
+   * `"terminated signal received"`, with Node's name for the signal: `'SIGTERM signal
+   * received'`) and whose `signal` is the signal's name. One class for every runtime of the
+   * process, so `context.cause(ctx) instanceof signal.SignalError` holds for any of them.
+   */
+  class SignalError extends Error {
+    constructor(signal: NodeJS.Signals)
+    /** The signal that was received, e.g. `'SIGTERM'`. */
+    readonly signal: NodeJS.Signals
+  }
+
+  /**
+   * Returns a copy of `parent` that is done when the process receives one of `signals`
+   * (`'SIGINT'` and `'SIGTERM'` if none is given), when `stop` is called, or when `parent` is
+   * done, whichever happens first: Go's `signal.NotifyContext`. A signal cancels it with
+   * {@link context.Canceled} and a {@link SignalError} naming that signal as its cause (as
+   * recent Go does); `stop` cancels it with `Canceled` as the cause; through `parent` it gets
+   * the parent's error and cause.
+   *
+   * While the context is pending, a listener for each signal is installed on `process`, which
+   * turns off Node's default action for that signal (ending the process). The listeners are
+   * removed synchronously when the context becomes done, however that happens, so after the
+   * first signal (or `stop`) the next one ends the process as Node's default does, and a
+   * shutdown that hangs can still be interrupted. Go keeps catching the signals until `stop`
+   * is called, and its documentation asks to call `stop` as soon as the context is done so
+   * that a second Ctrl-C ends the program: here that happens by itself.
+   *
+   * `stop` returns nothing and does not wait for anything; calls after the first, and calls
+   * after the context is done, do nothing more. Call it when the work the context governs is
+   * finished, to release the listeners and the context as a cancel function does. Other
+   * listeners for the same signals are not touched: they still run, and while any is
+   * installed Node's default action stays off. Several contexts may listen for the same
+   * signal; one signal cancels all of them.
+   *
+   * Node's signal listeners do not keep the process alive: awaiting `ctx.done()` keeps a
+   * script waiting only while something else (a server, a timer) keeps it alive. Signals are
+   * delivered to the main thread: in a worker thread the context is done only by `stop` or by
+   * `parent`. Where Go differs: with no signals given, Go relays every signal. If `parent` is
+   * already done, the context is done at birth with its error and cause, and nothing is
+   * installed.
+   *
+   * Throws a `TypeError`, installing nothing, if `parent` is not a context of this library, if
+   * a signal is not a name this platform knows (`os.constants.signals`), or for `'SIGKILL'`
+   * and `'SIGSTOP'`, which no process can catch (Go ignores them).
+   */
+  function notifyContext(parent: context.Context, ...signals: NodeJS.Signals[]): [context.Context, () => void]
 }

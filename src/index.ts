@@ -11,3 +11,4 @@ export const backend = runtime.backend
 export const time = runtime.time
 export const context = runtime.context
 export const testing = runtime.testing
+export const signal = runtime.signal
