@@ -735,3 +735,91 @@ export declare namespace signal {
    */
   function notifyContext(parent: context.Context, ...signals: NodeJS.Signals[]): [context.Context, () => void]
 }
+
+/**
+ * Groups of functions working on subtasks of a common task, after golang.org/x/sync/errgroup:
+ * wait for all of them, get the first error, and cancel the context of the others when one
+ * fails.
+ *
+ * ```js
+ * const [g, ctx] = errgroup.withContext(parent)
+ * g.setLimit(4)
+ * for (const url of urls) g.go(() => fetch(url, { signal: ctx.signal }))
+ * await g.wait() // after every function settled; rejects with the first error
+ * ```
+ */
+export declare namespace errgroup {
+  /**
+   * A collection of functions working on subtasks of the same task: Go's `*errgroup.Group`.
+   * A function is active from `go` (or a successful `tryGo`) until the promise it returned
+   * settles, including while it waits in the queue behind the limit. Groups are made by
+   * {@link withContext} and {@link group}; their methods throw a `TypeError` when called on
+   * anything else.
+   */
+  interface Group {
+    /**
+     * Calls `f` in a microtask, never inside `go` (Go runs it in a new goroutine). `f` fails if
+     * it throws or returns a promise that rejects; what it returns or resolves with is ignored,
+     * even an `Error`. The first failure is the group's error: {@link wait} rejects with it,
+     * and it cancels the context of a group made by {@link withContext}, with the error as the
+     * cause. Later failures are dropped, as in Go; they are handled, so none surfaces as an
+     * `unhandledRejection`.
+     *
+     * At the limit (see {@link setLimit}), `go` returns at once and `f` waits in a
+     * first-in-first-out queue until a running function settles (Go's `Go` blocks its caller
+     * instead). `go` may be called after `wait` settled, as in Go: the group keeps its first
+     * error and its cancelled context. Throws a `TypeError` if `f` is not a function.
+     */
+    go(f: () => unknown): void
+
+    /**
+     * Calls `f` as {@link go} does and returns `true` if fewer functions than the limit are
+     * running; otherwise returns `false` and neither calls nor queues `f`. Without a limit it
+     * always returns `true`. Throws a `TypeError` if `f` is not a function.
+     */
+    tryGo(f: () => unknown): boolean
+
+    /**
+     * Limits the number of functions running at once to `n`; a negative `n` (`-Infinity`
+     * included), or `Infinity`, removes the limit. Functions passed to {@link go} beyond the
+     * limit wait in a queue.
+     *
+     * Throws, changing nothing, a `TypeError` if `n` is not a number or is NaN; a `RangeError`
+     * if `n` has a fraction, or is 0 (Go accepts 0, after which its `Go` blocks forever: here a
+     * limit that can never let anything run is taken for a bug); and an `Error` if any function
+     * is active, running or queued (Go panics: the limit must not be modified while any
+     * goroutine in the group is active).
+     */
+    setLimit(n: number): void
+
+    /**
+     * Returns a promise that settles once no function is active: it resolves with `undefined`
+     * if none failed and rejects with the first error otherwise (even one from before an
+     * earlier `wait`). It waits for every function, also after one failed, and for those that
+     * `go` adds while it waits. Calls while it waits return the same promise. With nothing
+     * active it settles at once (asynchronously, as promises do).
+     *
+     * When it settles, the context of a group made by {@link withContext} is cancelled, with
+     * the first error as the cause ({@link context.Canceled} if none failed), as Go's `Wait`
+     * does; with nothing active that happens synchronously inside `wait`. It waits only for the
+     * promises the functions returned, not for work they started and did not await.
+     */
+    wait(): Promise<void>
+  }
+
+  /**
+   * Returns a new group and a child of `parent` that is cancelled the first time a function of
+   * the group fails, with the error as its cause, or when {@link Group.wait} settles,
+   * whichever comes first (Go's `WithContext`, which uses `WithCancelCause`). It is also done
+   * when `parent` is. Until then it stays registered with `parent`, as any child context does
+   * until it is cancelled: call `wait`. Throws a `TypeError` if `parent` is not a context of
+   * this library.
+   */
+  function withContext(parent: context.Context): [Group, context.Context]
+
+  /**
+   * Returns a new group without a context: Go's zero `errgroup.Group`, which has no limit and
+   * cancels nothing when a function fails.
+   */
+  function group(): Group
+}

@@ -12,3 +12,4 @@ export const time = runtime.time
 export const context = runtime.context
 export const testing = runtime.testing
 export const signal = runtime.signal
+export const errgroup = runtime.errgroup

@@ -5,10 +5,11 @@
  */
 
 import { performance } from 'node:perf_hooks'
-import type { context as ContextApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
+import type { context as ContextApi, errgroup as ErrgroupApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
 import { loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
+import { createErrgroup } from './errgroup'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
 import { createSignal } from './signal'
@@ -27,6 +28,8 @@ export interface Runtime {
   readonly testing: typeof TestingApi
   /** The `signal` namespace, over this runtime's `context`. */
   readonly signal: typeof SignalApi
+  /** The `errgroup` namespace, over this runtime's `context`. */
+  readonly errgroup: typeof ErrgroupApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
   /** Stops the engine (and, for the native one, its thread); pending timers never run. */
@@ -70,6 +73,7 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
       },
     }),
     signal: createSignal(context),
+    errgroup: createErrgroup(context),
     scheduler,
     close: () => scheduler.close(),
   }
