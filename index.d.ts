@@ -823,3 +823,103 @@ export declare namespace errgroup {
    */
   function group(): Group
 }
+
+/**
+ * Request contexts and graceful shutdown for the servers of `node:http`, `node:https` and
+ * `node:http2`, after Go's `net/http`: `Request.Context()` and `Server.Shutdown`.
+ *
+ * ```js
+ * const server = createServer(async (req, res) => {
+ *   const [reqCtx, release] = http.requestContext(context.background(), req, res)
+ *   const [ctx, cancel] = context.withTimeout(reqCtx, 2 * time.Second)
+ *   try {
+ *     res.end(await (await fetch(upstream, { signal: ctx.signal })).text())
+ *   } finally {
+ *     cancel()
+ *     release()
+ *   }
+ * })
+ * ```
+ */
+export declare namespace http {
+  /**
+   * Returns a child of `parent` for one request, and a function that cancels it: Go's
+   * `r.Context()`. `req` and `res` are the arguments of a `'request'` listener of a
+   * `node:http`, `node:https` or `node:http2` server (HTTP/2 through its compatibility API).
+   * The context is done with {@link context.Canceled} (also as its cause, as in Go):
+   *
+   * - when the client goes away before the response has ended: its connection (HTTP/1) or its
+   *   stream (HTTP/2) closed, or a pipelined request of it was aborted;
+   * - when the response has ended, its last byte handed to the operating system (`'finish'`),
+   *   as Go cancels `r.Context()` when `ServeHTTP` returns;
+   * - when the returned function is called;
+   *
+   * and with the parent's error and cause when `parent` is done. So work tied to it stops, and
+   * the timers of contexts derived from it (`context.withTimeout(ctx, …)`) are released when
+   * the request is over. `res.writableEnded` tells the first two cases apart.
+   *
+   * It listens for `'finish'` and `'close'` on `res` and for `'close'` on `req`. They are
+   * removed when the response or the client ends the context, and by the returned function:
+   * after either, nothing of this call stays on `req` or `res`. When `parent` ends it first,
+   * they stay until the response ends, unless the returned function is called. The returned
+   * function does not end the response; calls after the first do nothing; arguments are
+   * ignored. If the response has already ended or its client is gone at the call, or `parent`
+   * is done, the context is done at birth and nothing is registered.
+   *
+   * Throws a `TypeError`, registering nothing, if `parent` is not a context of this library, if
+   * `req` is not a request of a `node:http`, `node:https` or `node:http2` server
+   * (`IncomingMessage`, `Http2ServerRequest`) or `res` not a response of one
+   * (`ServerResponse`, `Http2ServerResponse`), or if `res` is not the response to `req`.
+   */
+  function requestContext(
+    parent: context.Context,
+    req: import('node:http').IncomingMessage | import('node:http2').Http2ServerRequest,
+    res: import('node:http').ServerResponse | import('node:http2').Http2ServerResponse,
+  ): [context.Context, context.CancelFunc]
+
+  /**
+   * Shuts `server` down without interrupting any request in flight while `ctx` is not done:
+   * Go's `Server.Shutdown(ctx)`. It stops accepting connections, closes the idle ones, and
+   * waits for the others, closing each one as soon as the response on it has finished. The
+   * promise resolves, with `undefined`, when every connection has closed (the server's
+   * `'close'` event). If `ctx` is done first, the connections that remain are destroyed (the
+   * responses on them are cut) and the promise rejects with `context.cause(ctx)`; Go returns
+   * `ctx.Err()` and leaves the connections to `Close`.
+   *
+   * For `node:http` and `node:https` servers (whose connections Node tracks):
+   *
+   * - An idle keep-alive connection is closed at once and never waited for. A connection with
+   *   a request in flight is closed as soon as its response has finished, unless the client
+   *   has sent another request on it, which is then served first.
+   * - Requests that arrive during the shutdown on connections already open are served with
+   *   `Connection: close`, as Go turns keep-alives off, so clients do not reuse them.
+   * - A connection that has not sent a request yet (a client's preconnect) is idle to Node 26,
+   *   but not to earlier versions, which time silent clients from the connection's start (and
+   *   not to any version before it is known to the HTTP server, a TLS connection finishing its
+   *   handshake): such a connection is waited for until it sends a request (served as above,
+   *   then closed), its client closes it, or `ctx` is done. Go waits 5 seconds for it, then
+   *   treats it as idle.
+   * - Connections Node's HTTP server no longer or not yet tracks are neither closed when idle
+   *   nor destroyed when `ctx` is done: upgraded ones (WebSocket; Node's server counts them
+   *   open, so the promise waits for them, where Go neither closes nor waits for hijacked
+   *   connections: close them yourself), and TLS connections still in their handshake when
+   *   `ctx` is done (Node drops them at the server's `handshakeTimeout`).
+   *
+   * For any other `net.Server` (`node:net`, `node:http2`) this stops accepting and waits for
+   * the connections to end, and when `ctx` is done it rejects without destroying anything: it
+   * cannot see the connections (close HTTP/2 sessions with `session.close()`).
+   *
+   * The first call closes the server. A later call, or a call on a server already closed with
+   * `close()`, waits for the same connections with its own `ctx`; on a server with no
+   * connection left (one that never listened, too) it resolves. If `ctx` is already done at the
+   * call, the connections are destroyed at once and the promise rejects, even if none had a
+   * request in flight (Go returns `nil` when all were idle). It does not wait for request
+   * handlers still running after their connection closed, nor stop a server that is still
+   * starting to listen. Once it settles, nothing of it stays registered on the server, the
+   * context or Node's diagnostics channels.
+   *
+   * Throws a `TypeError`, changing nothing, if `server` is not a `net.Server` or `ctx` is not
+   * a context of this library.
+   */
+  function shutdown(server: import('node:net').Server, ctx: context.Context): Promise<void>
+}

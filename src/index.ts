@@ -13,3 +13,4 @@ export const context = runtime.context
 export const testing = runtime.testing
 export const signal = runtime.signal
 export const errgroup = runtime.errgroup
+export const http = runtime.http

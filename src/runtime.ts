@@ -5,11 +5,12 @@
  */
 
 import { performance } from 'node:perf_hooks'
-import type { context as ContextApi, errgroup as ErrgroupApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
+import type { context as ContextApi, errgroup as ErrgroupApi, http as HttpApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
 import { loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
 import { createErrgroup } from './errgroup'
+import { createHttp } from './http'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
 import { createSignal } from './signal'
@@ -30,6 +31,8 @@ export interface Runtime {
   readonly signal: typeof SignalApi
   /** The `errgroup` namespace, over this runtime's `context`. */
   readonly errgroup: typeof ErrgroupApi
+  /** The `http` namespace, over this runtime's `context`. */
+  readonly http: typeof HttpApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
   /** Stops the engine (and, for the native one, its thread); pending timers never run. */
@@ -74,6 +77,7 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
     }),
     signal: createSignal(context),
     errgroup: createErrgroup(context),
+    http: createHttp(context),
     scheduler,
     close: () => scheduler.close(),
   }
