@@ -25,6 +25,42 @@ type AbortSignalType = typeof globalThis extends { AbortSignal: { prototype: inf
       removeEventListener(type: 'abort', listener: (this: any, event: any) => any): void
     }
 
+/** A signal's name, as Node's `process.on` and `process.kill` take it (`NodeJS.Signals`). */
+type SignalName =
+  | 'SIGABRT' | 'SIGALRM' | 'SIGBUS' | 'SIGCHLD' | 'SIGCONT' | 'SIGFPE' | 'SIGHUP' | 'SIGILL' | 'SIGINT'
+  | 'SIGIO' | 'SIGIOT' | 'SIGKILL' | 'SIGPIPE' | 'SIGPOLL' | 'SIGPROF' | 'SIGPWR' | 'SIGQUIT' | 'SIGSEGV'
+  | 'SIGSTKFLT' | 'SIGSTOP' | 'SIGSYS' | 'SIGTERM' | 'SIGTRAP' | 'SIGTSTP' | 'SIGTTIN' | 'SIGTTOU'
+  | 'SIGUNUSED' | 'SIGURG' | 'SIGUSR1' | 'SIGUSR2' | 'SIGVTALRM' | 'SIGWINCH' | 'SIGXCPU' | 'SIGXFSZ'
+  | 'SIGBREAK' | 'SIGLOST' | 'SIGINFO'
+
+/**
+ * The part of a request to a `node:http`, `node:https` or `node:http2` server
+ * (`IncomingMessage`, `Http2ServerRequest`) that {@link http.requestContext} reads, so that
+ * these types check without `@types/node`; Node's own types satisfy it.
+ */
+interface HttpServerRequest {
+  readonly complete: boolean
+  readonly destroyed: boolean
+  on(event: 'close', listener: () => void): unknown
+  removeListener(event: 'close', listener: () => void): unknown
+}
+
+/** The part of a server's response (`ServerResponse`, `Http2ServerResponse`) that {@link http.requestContext} reads. */
+interface HttpServerResponse {
+  readonly writableFinished: boolean
+  on(event: 'finish' | 'close', listener: () => void): unknown
+  removeListener(event: 'finish' | 'close', listener: () => void): unknown
+}
+
+/** The part of a `net.Server` (and so of `http.Server`, `https.Server`, `http2` servers) that {@link http.shutdown} reads. */
+interface NetServer {
+  readonly listening: boolean
+  close(callback?: (err?: Error) => void): unknown
+  getConnections(callback: (err: Error | null, count: number) => void): unknown
+  on(event: 'close', listener: () => void): unknown
+  removeListener(event: 'close', listener: () => void): unknown
+}
+
 /** Brands a {@link context.Context}: only contexts made by the `context` namespace have it. */
 declare const contextBrand: unique symbol
 
@@ -229,6 +265,94 @@ export declare namespace time {
    * function, and a `RangeError` if `d ≤ 0` (Go panics).
    */
   function newTicker(d: number, f: () => void): Ticker
+
+  /**
+   * Parses a duration string and returns it in milliseconds: Go's `time.ParseDuration`. A
+   * duration string is a possibly signed sequence of decimal numbers, each with an optional
+   * fraction and a unit suffix, such as `'300ms'`, `'-1.5h'` or `'1h15m30.5s'`; the units are
+   * `'ns'`, `'us'` (or `'µs'`, `'μs'`), `'ms'`, `'s'`, `'m'` and `'h'`. `'0'` (also `'+0'`,
+   * `'-0'`) is the one number without a unit. The grammar is Go's exactly:
+   * `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, with a digit before or after each point (`'1.s'` and
+   * `'.5s'` are valid, `'.s'` is not) and no exponents (`'1e3s'` is the unit `'e'`).
+   *
+   * The value is Go's: whole nanoseconds computed as Go computes them (a fraction truncated to
+   * the nanosecond), then the double nearest to that many nanoseconds in milliseconds, so
+   * `parseDuration('2us')` is `0.002` and `parseDuration('1h')` is `time.Hour`. Never `-0`.
+   *
+   * Throws a `TypeError` if `s` is not a string, and, where Go returns an error, a `RangeError`
+   * with Go's message, `time:` replaced by the name of this function:
+   * `time.parseDuration: invalid duration "1.2.3"` for a string outside the grammar or a
+   * duration beyond Go's range (±2^63 ns, about 292 years: `'9223372036854775807ns'` is the
+   * largest, `'-9223372036854775808ns'` the smallest), `missing unit in duration "3"`, and
+   * `unknown unit "e" in duration "1e3s"` (units are case-sensitive).
+   */
+  function parseDuration(s: string): number
+
+  /** Options of {@link tick}: what ends the iteration. */
+  interface TickOptions {
+    /** Ends the iteration as soon as `ctx` is done. */
+    ctx?: context.Context
+    /** Ends the iteration as soon as `signal` aborts. */
+    signal?: AbortSignal
+  }
+
+  /**
+   * Returns an async iterator over the ticks of a ticker with period `d`: Go's `time.Tick`, for
+   * `for await` loops. It is its own async iterable, like a generator: iterate it once.
+   *
+   * ```js
+   * for await (const now of time.tick(time.Second, { ctx })) {
+   *   report(now) // every second, until ctx is done; then the loop just ends
+   * }
+   * ```
+   *
+   * The ticker is a {@link newTicker} ticker, started by the first `next()` (a `for await`
+   * loop makes that call at once): the k-th tick is due `k·d` after it, never earlier, on a
+   * grid that does not drift. Each tick yields the time it fired, on the scheduler's monotonic
+   * clock in milliseconds: `performance.now()`'s scale, or {@link testing.VirtualClock.now}
+   * under a virtual clock (Go sends `time.Now()`).
+   *
+   * If the loop body takes longer than `d`, the ticks missed meanwhile are dropped as Go's
+   * Ticker drops them: one tick that fired while the body ran is kept (Go's channel holds one)
+   * and is yielded as soon as the loop asks, with the time it fired; the ticks after it are
+   * dropped, and the loop continues on the grid.
+   *
+   * The iteration ends when `opts.ctx` is done or `opts.signal` aborts (synchronously, inside
+   * the cancellation: no tick is yielded after it, and a kept tick is dropped), or when
+   * `return()` is called, which a `break`, a `return` or a throw out of the loop does. Ending
+   * is not an error: `next()` returns `{ done: true, value: undefined }`, a pending `next()`
+   * resolves so, and the loop exits normally; read `ctx.err()` after it to know why. Once it
+   * has ended the ticker is stopped and the listeners on the context and the signal are
+   * removed: nothing of it stays registered. `return()` returns `{ done: true, value:
+   * undefined }`; calls after the end do nothing more. Until the first `next()` nothing is
+   * armed or registered; if `ctx` or `signal` is already done then, the iteration ends at once
+   * and arms nothing.
+   *
+   * Without `ctx` or `signal` the loop never ends (nor does Go's `for range time.Tick(d)`)
+   * and its ticker keeps the process alive. Several `next()` calls in flight are each resolved
+   * by one tick, in order.
+   *
+   * Throws, creating nothing, a `TypeError` if `d` is not a number or is NaN, if `opts` is
+   * neither `undefined` nor an object, if `opts.ctx` is not a context of this library or
+   * `opts.signal` not an `AbortSignal`; and a `RangeError` if `d ≤ 0` (Go's `Tick` returns a
+   * nil channel, which never delivers; `NewTicker` panics).
+   */
+  function tick(d: number, opts?: TickOptions): TickIterator
+
+  /** What {@link tick} returns: an async iterator that is its own async iterable. */
+  interface TickIterator extends AsyncIterableIterator<number, undefined> {
+    /**
+     * Resolves with the next tick, `{ value: time, done: false }`, or with `{ value: undefined,
+     * done: true }` once the iteration has ended. The first call starts the ticker.
+     */
+    next(): Promise<IteratorResult<number, undefined>>
+    /**
+     * Ends the iteration, as a `break` out of a `for await` loop does: stops the ticker and
+     * removes the listeners. Resolves with `{ value: undefined, done: true }`.
+     */
+    return(): Promise<IteratorReturnResult<undefined>>
+    [Symbol.asyncIterator](): TickIterator
+  }
 }
 
 /**
@@ -688,4 +812,253 @@ export declare namespace testing {
    * `options` is not an object or `options.atDispose` is neither `'restore'` nor `'discard'`.
    */
   function virtualClock(options?: VirtualClockOptions): VirtualClock
+}
+
+/**
+ * Cancellation on operating-system signals, after Go's `os/signal` package.
+ *
+ * ```js
+ * const [ctx, stop] = signal.notifyContext(context.background()) // SIGINT, SIGTERM
+ * await ctx.done() // the first signal: shut down; a second one ends the process
+ * console.log(context.cause(ctx).message) // 'SIGTERM signal received'
+ * stop()
+ * ```
+ */
+export declare namespace signal {
+  /**
+   * The cause of a context that a signal cancelled (see {@link notifyContext}): an `Error`
+   * named `'SignalError'` whose message is `'<signal> signal received'` (Go's
+   * `"terminated signal received"`, with Node's name for the signal: `'SIGTERM signal
+   * received'`) and whose `signal` is the signal's name. One class for every runtime of the
+   * process, so `context.cause(ctx) instanceof signal.SignalError` holds for any of them.
+   */
+  class SignalError extends Error {
+    constructor(signal: SignalName)
+    /** The signal that was received, e.g. `'SIGTERM'`. */
+    readonly signal: SignalName
+  }
+
+  /**
+   * Returns a copy of `parent` that is done when the process receives one of `signals`
+   * (`'SIGINT'` and `'SIGTERM'` if none is given), when `stop` is called, or when `parent` is
+   * done, whichever happens first: Go's `signal.NotifyContext`. A signal cancels it with
+   * {@link context.Canceled} and a {@link SignalError} naming that signal as its cause (as
+   * recent Go does); `stop` cancels it with `Canceled` as the cause; through `parent` it gets
+   * the parent's error and cause.
+   *
+   * While the context is pending, a listener for each signal is installed on `process`, which
+   * turns off Node's default action for that signal (ending the process). The listeners are
+   * removed synchronously when the context becomes done, however that happens, so after the
+   * first signal (or `stop`) the next one ends the process as Node's default does, and a
+   * shutdown that hangs can still be interrupted. Go keeps catching the signals until `stop`
+   * is called, and its documentation asks to call `stop` as soon as the context is done so
+   * that a second Ctrl-C ends the program: here that happens by itself.
+   *
+   * `stop` returns nothing and does not wait for anything; calls after the first, and calls
+   * after the context is done, do nothing more. Call it when the work the context governs is
+   * finished, to release the listeners and the context as a cancel function does. Other
+   * listeners for the same signals are not touched: they still run, and while any is
+   * installed Node's default action stays off. Several contexts may listen for the same
+   * signal; one signal cancels all of them.
+   *
+   * Node's signal listeners do not keep the process alive: awaiting `ctx.done()` keeps a
+   * script waiting only while something else (a server, a timer) keeps it alive. Signals are
+   * delivered to the main thread: in a worker thread the context is done only by `stop` or by
+   * `parent`. Where Go differs: with no signals given, Go relays every signal. If `parent` is
+   * already done, the context is done at birth with its error and cause, and nothing is
+   * installed.
+   *
+   * Throws a `TypeError`, installing nothing, if `parent` is not a context of this library, if
+   * a signal is not a name this platform knows (`os.constants.signals`), or for `'SIGKILL'`
+   * and `'SIGSTOP'`, which no process can catch (Go ignores them).
+   */
+  function notifyContext(parent: context.Context, ...signals: SignalName[]): [context.Context, () => void]
+}
+
+/**
+ * Groups of functions working on subtasks of a common task, after golang.org/x/sync/errgroup:
+ * wait for all of them, get the first error, and cancel the context of the others when one
+ * fails.
+ *
+ * ```js
+ * const [g, ctx] = errgroup.withContext(parent)
+ * g.setLimit(4)
+ * for (const url of urls) g.go(() => fetch(url, { signal: ctx.signal }))
+ * await g.wait() // after every function settled; rejects with the first error
+ * ```
+ */
+export declare namespace errgroup {
+  /**
+   * A collection of functions working on subtasks of the same task: Go's `*errgroup.Group`.
+   * A function is active from `go` (or a successful `tryGo`) until the promise it returned
+   * settles, including while it waits in the queue behind the limit. Groups are made by
+   * {@link withContext} and {@link group}; their methods throw a `TypeError` when called on
+   * anything else.
+   */
+  interface Group {
+    /**
+     * Calls `f` in a microtask, never inside `go` (Go runs it in a new goroutine). `f` fails if
+     * it throws or returns a promise that rejects; what it returns or resolves with is ignored,
+     * even an `Error`. The first failure is the group's error: {@link wait} rejects with it,
+     * and it cancels the context of a group made by {@link withContext}, with the error as the
+     * cause. Later failures are dropped, as in Go; they are handled, so none surfaces as an
+     * `unhandledRejection`.
+     *
+     * At the limit (see {@link setLimit}), `go` returns at once and `f` waits in a
+     * first-in-first-out queue until a running function settles (Go's `Go` blocks its caller
+     * instead). `go` may be called after `wait` settled, as in Go: the group keeps its first
+     * error and its cancelled context. Throws a `TypeError` if `f` is not a function.
+     */
+    go(f: () => unknown): void
+
+    /**
+     * Calls `f` as {@link go} does and returns `true` if fewer functions than the limit are
+     * running; otherwise returns `false` and neither calls nor queues `f`. Without a limit it
+     * always returns `true`. Throws a `TypeError` if `f` is not a function.
+     */
+    tryGo(f: () => unknown): boolean
+
+    /**
+     * Limits the number of functions running at once to `n`; a negative `n` (`-Infinity`
+     * included), or `Infinity`, removes the limit. Functions passed to {@link go} beyond the
+     * limit wait in a queue.
+     *
+     * Throws, changing nothing, a `TypeError` if `n` is not a number or is NaN; a `RangeError`
+     * if `n` has a fraction, or is 0 (Go accepts 0, after which its `Go` blocks forever: here a
+     * limit that can never let anything run is taken for a bug); and an `Error` if any function
+     * is active, running or queued (Go panics: the limit must not be modified while any
+     * goroutine in the group is active).
+     */
+    setLimit(n: number): void
+
+    /**
+     * Returns a promise that settles once no function is active: it resolves with `undefined`
+     * if none failed and rejects with the first error otherwise (even one from before an
+     * earlier `wait`). It waits for every function, also after one failed, and for those that
+     * `go` adds while it waits. Calls while it waits return the same promise. With nothing
+     * active it settles at once (asynchronously, as promises do).
+     *
+     * When it settles, the context of a group made by {@link withContext} is cancelled, with
+     * the first error as the cause ({@link context.Canceled} if none failed), as Go's `Wait`
+     * does; with nothing active that happens synchronously inside `wait`. It waits only for the
+     * promises the functions returned, not for work they started and did not await.
+     */
+    wait(): Promise<void>
+  }
+
+  /**
+   * Returns a new group and a child of `parent` that is cancelled the first time a function of
+   * the group fails, with the error as its cause, or when {@link Group.wait} settles,
+   * whichever comes first (Go's `WithContext`, which uses `WithCancelCause`). It is also done
+   * when `parent` is. Until then it stays registered with `parent`, as any child context does
+   * until it is cancelled: call `wait`. Throws a `TypeError` if `parent` is not a context of
+   * this library.
+   */
+  function withContext(parent: context.Context): [Group, context.Context]
+
+  /**
+   * Returns a new group without a context: Go's zero `errgroup.Group`, which has no limit and
+   * cancels nothing when a function fails.
+   */
+  function group(): Group
+}
+
+/**
+ * Request contexts and graceful shutdown for the servers of `node:http`, `node:https` and
+ * `node:http2`, after Go's `net/http`: `Request.Context()` and `Server.Shutdown`.
+ *
+ * ```js
+ * const server = createServer(async (req, res) => {
+ *   const [reqCtx, release] = http.requestContext(context.background(), req, res)
+ *   const [ctx, cancel] = context.withTimeout(reqCtx, 2 * time.Second)
+ *   try {
+ *     res.end(await (await fetch(upstream, { signal: ctx.signal })).text())
+ *   } finally {
+ *     cancel()
+ *     release()
+ *   }
+ * })
+ * ```
+ */
+export declare namespace http {
+  /**
+   * Returns a child of `parent` for one request, and a function that cancels it: Go's
+   * `r.Context()`. `req` and `res` are the arguments of a `'request'` listener of a
+   * `node:http`, `node:https` or `node:http2` server (HTTP/2 through its compatibility API).
+   * The context is done with {@link context.Canceled} (also as its cause, as in Go):
+   *
+   * - when the client goes away before the response has ended: its connection (HTTP/1) or its
+   *   stream (HTTP/2) closed, or a pipelined request of it was aborted;
+   * - when the response has ended, its last byte handed to the operating system (`'finish'`),
+   *   as Go cancels `r.Context()` when `ServeHTTP` returns;
+   * - when the returned function is called;
+   *
+   * and with the parent's error and cause when `parent` is done. So work tied to it stops, and
+   * the timers of contexts derived from it (`context.withTimeout(ctx, …)`) are released when
+   * the request is over. `res.writableEnded` tells the first two cases apart.
+   *
+   * It listens for `'finish'` and `'close'` on `res` and for `'close'` on `req`. They are
+   * removed when the response or the client ends the context, and by the returned function:
+   * after either, nothing of this call stays on `req` or `res`. When `parent` ends it first,
+   * they stay until the response ends, unless the returned function is called. The returned
+   * function does not end the response; calls after the first do nothing; arguments are
+   * ignored. If the response has already ended or its client is gone at the call, or `parent`
+   * is done, the context is done at birth and nothing is registered.
+   *
+   * Throws a `TypeError`, registering nothing, if `parent` is not a context of this library, if
+   * `req` is not a request of a `node:http`, `node:https` or `node:http2` server
+   * (`IncomingMessage`, `Http2ServerRequest`) or `res` not a response of one
+   * (`ServerResponse`, `Http2ServerResponse`), or if `res` is not the response to `req`.
+   */
+  function requestContext(
+    parent: context.Context,
+    req: HttpServerRequest,
+    res: HttpServerResponse,
+  ): [context.Context, context.CancelFunc]
+
+  /**
+   * Shuts `server` down without interrupting any request in flight while `ctx` is not done:
+   * Go's `Server.Shutdown(ctx)`. It stops accepting connections, closes the idle ones, and
+   * waits for the others, closing each one as soon as the response on it has finished. The
+   * promise resolves, with `undefined`, when every connection has closed (the server's
+   * `'close'` event). If `ctx` is done first, the connections that remain are destroyed (the
+   * responses on them are cut) and the promise rejects with `context.cause(ctx)`; Go returns
+   * `ctx.Err()` and leaves the connections to `Close`.
+   *
+   * For `node:http` and `node:https` servers (whose connections Node tracks):
+   *
+   * - An idle keep-alive connection is closed at once and never waited for. A connection with
+   *   a request in flight is closed as soon as its response has finished, unless the client
+   *   has sent another request on it, which is then served first.
+   * - Requests that arrive during the shutdown on connections already open are served with
+   *   `Connection: close`, as Go turns keep-alives off, so clients do not reuse them.
+   * - A connection that has not sent a request yet (a client's preconnect) is idle to Node 26,
+   *   but not to earlier versions, which time silent clients from the connection's start (and
+   *   not to any version before it is known to the HTTP server, a TLS connection finishing its
+   *   handshake): such a connection is waited for until it sends a request (served as above,
+   *   then closed), its client closes it, or `ctx` is done. Go waits 5 seconds for it, then
+   *   treats it as idle.
+   * - Connections Node's HTTP server no longer or not yet tracks are neither closed when idle
+   *   nor destroyed when `ctx` is done: upgraded ones (WebSocket; Node's server counts them
+   *   open, so the promise waits for them, where Go neither closes nor waits for hijacked
+   *   connections: close them yourself), and TLS connections still in their handshake when
+   *   `ctx` is done (Node drops them at the server's `handshakeTimeout`).
+   *
+   * For any other `net.Server` (`node:net`, `node:http2`) this stops accepting and waits for
+   * the connections to end, and when `ctx` is done it rejects without destroying anything: it
+   * cannot see the connections (close HTTP/2 sessions with `session.close()`).
+   *
+   * The first call closes the server. A later call, or a call on a server already closed with
+   * `close()`, waits for the same connections with its own `ctx`; on a server with no
+   * connection left (one that never listened, too) it resolves. If `ctx` is already done at the
+   * call, the connections are destroyed at once and the promise rejects, even if none had a
+   * request in flight (Go returns `nil` when all were idle). It does not wait for request
+   * handlers still running after their connection closed, nor stop a server that is still
+   * starting to listen. Once it settles, nothing of it stays registered on the server, the
+   * context or Node's diagnostics channels.
+   *
+   * Throws a `TypeError`, changing nothing, if `server` is not a `net.Server` or `ctx` is not
+   * a context of this library.
+   */
+  function shutdown(server: NetServer, ctx: context.Context): Promise<void>
 }

@@ -2,4 +2,4 @@
 // requires afterfunc gets one runtime (one set of timers, one wheel thread), not two.
 import cjs from './dist/index.js'
 
-export const { backend, time, context, testing } = cjs
+export const { backend, time, context, testing, signal, errgroup, http } = cjs

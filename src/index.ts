@@ -11,3 +11,6 @@ export const backend = runtime.backend
 export const time = runtime.time
 export const context = runtime.context
 export const testing = runtime.testing
+export const signal = runtime.signal
+export const errgroup = runtime.errgroup
+export const http = runtime.http

@@ -5,12 +5,15 @@
  */
 
 import { performance } from 'node:perf_hooks'
-import type { context as ContextApi, testing as TestingApi, time as TimeApi } from '../index'
+import type { context as ContextApi, errgroup as ErrgroupApi, http as HttpApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
 import { createContext } from './context'
 import { denoPermissions, loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
+import { createErrgroup } from './errgroup'
+import { createHttp } from './http'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
+import { createSignal } from './signal'
 import { createTesting } from './testing'
 import { createTime } from './time'
 
@@ -24,6 +27,12 @@ export interface Runtime {
   readonly context: typeof ContextApi
   /** The `testing` namespace: a virtual clock for this runtime. */
   readonly testing: typeof TestingApi
+  /** The `signal` namespace, over this runtime's `context`. */
+  readonly signal: typeof SignalApi
+  /** The `errgroup` namespace, over this runtime's `context`. */
+  readonly errgroup: typeof ErrgroupApi
+  /** The `http` namespace, over this runtime's `context`. */
+  readonly http: typeof HttpApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
   /** Stops the engine (and, for the native one, its thread); pending timers never run. */
@@ -51,10 +60,11 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
   const scheduler = new Scheduler(engineFactory(kind), now)
   // The wall clock `Date` deadlines are measured against; a virtual clock replaces it.
   let wallNow: () => number = Date.now
+  const context = createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow() })
   return {
     backend: kind,
     time: createTime(scheduler),
-    context: createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow() }),
+    context,
     testing: createTesting({
       scheduler,
       setWallClock(next) {
@@ -65,6 +75,9 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
         }
       },
     }),
+    signal: createSignal(context),
+    errgroup: createErrgroup(context),
+    http: createHttp(context),
     scheduler,
     close: () => scheduler.close(),
   }

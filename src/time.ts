@@ -12,8 +12,10 @@ import type { time as TimeApi } from '../index'
 import { isContext } from './context'
 import { checkFunction, describe, isAbortSignal, toDelay, toPeriod } from './arguments'
 import { Shared } from './constants'
+import { parseDuration } from './duration'
 import type { Scheduler } from './scheduler'
 import { type Schedulable, UNREF } from './slots'
+import { createTick } from './tick'
 
 /**
  * The error for a method called on an object that is not one of its class in this runtime
@@ -243,5 +245,7 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     sleep,
     after,
     newTicker,
+    parseDuration,
+    tick: createTick({ newTicker, now: () => s.clock() }),
   } as const)
 }
