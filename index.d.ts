@@ -293,7 +293,7 @@ export declare namespace time {
     /** Ends the iteration as soon as `ctx` is done. */
     ctx?: context.Context
     /** Ends the iteration as soon as `signal` aborts. */
-    signal?: AbortSignal
+    signal?: AbortSignalType
   }
 
   /**

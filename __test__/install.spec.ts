@@ -86,7 +86,16 @@ describe('installed from the tarballs', () => {
   }, 60_000)
 
   describe('types: a strict consumer type-checks', () => {
-    const consumer = `import { time, backend, context, testing } from 'afterfunc'
+    const consumer = `import { time, backend, context, testing, http, signal as signals, errgroup } from 'afterfunc'
+import type { IncomingMessage, ServerResponse, Server } from 'node:http'
+import type { Http2ServerRequest, Http2ServerResponse, Http2SecureServer } from 'node:http2'
+declare const req: IncomingMessage
+declare const res: ServerResponse
+declare const server: Server
+declare const req2: Http2ServerRequest
+declare const res2: Http2ServerResponse
+declare const server2: Http2SecureServer
+const signalName: NodeJS.Signals = 'SIGHUP'
 const kind: 'native' | 'js' = backend
 const [ctx, cancel]: [context.Context, context.CancelFunc] = context.withTimeout(context.background(), time.Second)
 const signal: AbortSignal = ctx.signal
@@ -129,7 +138,21 @@ time.afterFunc('5', () => {})
 time.afterFunc(5)
 // @ts-expect-error backend is a closed set
 const other: 'wasm' = backend
-export { kind, active, was, refd, other, signal, err, slept, advanced, sentinel, errName, port, untyped, portName, fake }
+const [requestCtx, requestDone]: [context.Context, context.CancelFunc] = http.requestContext(ctx, req, res)
+const [request2Ctx] = http.requestContext(ctx, req2, res2)
+const shutDown: Promise<void> = http.shutdown(server, ctx)
+const shutDown2: Promise<void> = http.shutdown(server2, ctx)
+const [signalled, stopSignals]: [context.Context, () => void] = signals.notifyContext(ctx, 'SIGTERM', signalName)
+const [group, groupCtx] = errgroup.withContext(ctx)
+group.go(async () => {})
+const waited: Promise<void> = group.wait()
+// @ts-expect-error not a signal name
+signals.notifyContext(ctx, 'SIGNOPE')
+// @ts-expect-error a request needs its response
+http.requestContext(ctx, req)
+requestDone()
+stopSignals()
+export { kind, active, was, refd, other, signal, err, slept, advanced, sentinel, errName, port, untyped, portName, fake, requestCtx, request2Ctx, shutDown, shutDown2, signalled, groupCtx, waited }
 `
     let dir = ''
     beforeAll(() => {
