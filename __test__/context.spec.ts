@@ -1,5 +1,4 @@
 // The behaviour of the `context` namespace (Go's context package), run against both engines.
-// Numbers in the describe titles refer to the semantics listed in the context issue.
 
 import { execFile } from 'node:child_process'
 import { getEventListeners, once, EventEmitter } from 'node:events'
@@ -35,7 +34,7 @@ function nodeTimers(): number {
 }
 
 describe.each(engines)('context on the %s engine', (kind) => {
-  describe('1. cancellation reaches every descendant synchronously, never a parent', () => {
+  describe('cancellation reaches every descendant synchronously, never a parent', () => {
     test('cancel makes the context and all its descendants done before it returns; the parent stays', async () => {
       const { context } = runtime(kind)
       const [parent, cancelParent] = context.withCancel(context.background())
@@ -177,7 +176,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('2. a child of a parent that is already done is done at birth', () => {
+  describe('a child of a parent that is already done is done at birth', () => {
     const parents: [string, (c: Ns) => Context][] = [
       ['cancelled with a cause', (c) => {
         const [p, cancel] = c.withCancelCause(c.background())
@@ -229,7 +228,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('3. deadlines', () => {
+  describe('deadlines', () => {
     test('withTimeout is done with DeadlineExceeded, never early (performance.now before + ms ≤ at expiry)', async () => {
       const { context } = runtime(kind)
       const durations = [0.001, 0.5, 1, 1.5, 2, 3.7, 5, 10, 16.5, 25]
@@ -461,7 +460,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('4. cause', () => {
+  describe('cause', () => {
     test('withCancelCause: cause(ctx) is the given cause, err() is Canceled', () => {
       const { context } = runtime(kind)
       for (const why of [new Error('why'), 'a string', 42, { reason: 1 }, Symbol('s'), false, 0]) {
@@ -539,7 +538,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('5. withoutCancel and withValue', () => {
+  describe('withoutCancel and withValue', () => {
     test('withoutCancel: never done, no deadline, values pass through, registers nothing', async () => {
       const { context } = runtime(kind)
       const [parent, cancel] = context.withTimeout(context.withValue(context.background(), 'user', 'ann'), 5)
@@ -694,7 +693,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('6. afterFunc', () => {
+  describe('afterFunc', () => {
     test('f runs once, asynchronously (not inside cancel), after the context is done', async () => {
       const { context } = runtime(kind)
       const [ctx, cancel] = context.withCancel(context.background())
@@ -924,7 +923,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('7. AbortSignal interop', () => {
+  describe('AbortSignal interop', () => {
     test('signal is created on first read, then the same object', () => {
       const { context } = runtime(kind)
       const [ctx, cancel] = context.withCancel(context.background())
@@ -1040,7 +1039,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('8. fromSignal', () => {
+  describe('fromSignal', () => {
     test('a context cancelled with cause signal.reason when the signal aborts, synchronously', async () => {
       const { context } = runtime(kind)
       const ac = new AbortController()
@@ -1106,7 +1105,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('9. bad input is a TypeError at the call and changes nothing', () => {
+  describe('bad input is a TypeError at the call and changes nothing', () => {
     const notContexts: [string, unknown][] = [
       ['undefined', undefined],
       ['null', null],
@@ -1225,7 +1224,7 @@ describe.each(engines)('context on the %s engine', (kind) => {
     })
   })
 
-  describe('10. no leaks', () => {
+  describe('no leaks', () => {
     test('100k withCancel + cancel on one parent leaves its child set empty', () => {
       const { context } = runtime(kind)
       const [parent, cancel] = context.withCancel(context.background())

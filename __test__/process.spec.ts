@@ -10,7 +10,7 @@ describe.each(engines)('process behaviour on the %s engine', (kind) => {
     expect(r.stdout.trim()).toBe(kind)
   })
 
-  describe('8. a throwing callback', () => {
+  describe('a throwing callback', () => {
     test('surfaces as uncaughtException and loses no other timer', async () => {
       const r = await runChild(
         kind,
@@ -99,7 +99,7 @@ describe.each(engines)('process behaviour on the %s engine', (kind) => {
     })
   })
 
-  describe('9. process lifetime', () => {
+  describe('process lifetime', () => {
     test('a pending timer keeps the process alive until it fires', async () => {
       const r = await runChild(kind, `afterfunc.time.afterFunc(150, () => console.log('fired'))`)
       expect(r.code).toBe(0)
@@ -159,7 +159,7 @@ describe.each(engines)('process behaviour on the %s engine', (kind) => {
     })
   })
 
-  describe('11. worker threads', () => {
+  describe('worker threads', () => {
     test('each worker has its own timers, and terminating one with pending timers is safe', async () => {
       const r = await runChild(
         kind,

@@ -1,5 +1,4 @@
 // The behaviour of time.afterFunc / Timer.stop / Timer.reset, run against both engines.
-// Numbers in the describe titles refer to the semantics listed in the engine issue.
 
 import { describe, expect, test } from 'vitest'
 import { Shared } from '../src/constants.ts'
@@ -8,7 +7,7 @@ import { toDelay } from '../src/arguments.ts'
 import { engines, gc, runtime, sleep, spin, until, ceilTick, TICK_MS } from './helpers.ts'
 
 describe.each(engines)('time on the %s engine', (kind) => {
-  describe('1. f runs once per arming, asynchronously', () => {
+  describe('f runs once per arming, asynchronously', () => {
     test('never inside afterFunc, and exactly once', async () => {
       const { time } = runtime(kind)
       let runs = 0
@@ -57,7 +56,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('2. never early', () => {
+  describe('never early', () => {
     test('performance.now() before the call plus d is at most performance.now() inside f', async () => {
       const { time } = runtime(kind)
       const durations = [0, 0.001, 0.3, 0.999, 1, 1.0001, 1.5, 2, 3.7, 5, 9.99, 10, 16.5, 25]
@@ -98,7 +97,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('3. zero, negative, fractional and huge durations', () => {
+  describe('zero, negative, fractional and huge durations', () => {
     test.each([0, -0, -1, -1e9, -Infinity])('d = %d fires as soon as possible, asynchronously', async (d) => {
       const { time } = runtime(kind)
       let ran = false
@@ -152,7 +151,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('4. bad input is a TypeError at the call and changes nothing', () => {
+  describe('bad input is a TypeError at the call and changes nothing', () => {
     const notFunctions = [undefined, null, 1, 'f', {}, [], Symbol('f'), 1n]
     const notDurations = ['5', undefined, null, 5n, {}, [], true, Symbol('d'), () => 1, NaN]
 
@@ -192,7 +191,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('5. stop', () => {
+  describe('stop', () => {
     test('true iff this call prevented the run', async () => {
       const { time } = runtime(kind)
       let runs = 0
@@ -275,7 +274,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('6. reset', () => {
+  describe('reset', () => {
     test('returns whether the timer was active and always re-arms', async () => {
       const { time } = runtime(kind)
       let runs = 0
@@ -357,7 +356,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('7. order', () => {
+  describe('order', () => {
     test('earlier deadlines first, arming order for the same deadline', async () => {
       const { time } = runtime(kind)
       const ran: string[] = []
@@ -440,7 +439,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('10. the engine holds pending timers and releases them', () => {
+  describe('the engine holds pending timers and releases them', () => {
     test('an unreachable Timer still fires', async () => {
       const { time } = runtime(kind)
       let runs = 0
@@ -550,7 +549,7 @@ describe.each(engines)('time on the %s engine', (kind) => {
     })
   })
 
-  describe('9. ref, unref, hasRef', () => {
+  describe('ref, unref, hasRef', () => {
     test('hasRef is true by default and follows ref/unref, which return the timer', () => {
       const { time } = runtime(kind)
       const t = time.afterFunc(1000, () => {})
