@@ -353,6 +353,79 @@ export declare namespace time {
     return(): Promise<IteratorReturnResult<undefined>>
     [Symbol.asyncIterator](): TickIterator
   }
+
+  /**
+   * A set of timers named by integer keys, with one callback for the whole set, made by
+   * {@link newTimerSet}: a timer per connection, per cache entry or per session, where the
+   * caller already numbers them, with no object and no closure per timer. Each key has at most
+   * one pending timer; every method acts on that timer with the semantics of a {@link Timer}.
+   *
+   * Keys are integers `0 <= key < 2^31`. Memory grows with the largest key used (about 19
+   * bytes per key up to it, natively, whether pending or not), so use dense keys: indices the
+   * caller reuses, not ids that grow forever.
+   *
+   * The methods check their receiver: called on anything but a set of this copy of afterfunc,
+   * they throw a `TypeError` and change nothing.
+   */
+  interface TimerSet {
+    /**
+     * Arms `key`'s timer to fire `d` milliseconds from now, or moves it there if it is pending.
+     * Returns `true` if it was pending, `false` if not (never armed, fired, or stopped); either
+     * way it is armed again and `f(key)` runs once more, no earlier than `d` from this call. `d`
+     * follows the rules of {@link afterFunc}. Throws, changing nothing, a `TypeError` if `key`
+     * is not a number or `d` is not a number or is NaN, and a `RangeError` if `key` is not an
+     * integer in `0..2^31-1`.
+     */
+    reset(key: number, d: number): boolean
+
+    /**
+     * Prevents `key`'s pending timer from firing. Returns `true` if this call stopped it, `false`
+     * if it was not pending (it fired, was stopped, or was never armed). After `true`, `f(key)`
+     * does not run for that arming, even if it was due. Does not wait for a callback that is
+     * already running. Throws as {@link reset} does for a bad key.
+     */
+    stop(key: number): boolean
+
+    /** Whether `key`'s timer is pending. Throws as {@link reset} does for a bad key. */
+    has(key: number): boolean
+
+    /** The number of pending timers. */
+    readonly size: number
+
+    /**
+     * Makes the set's pending timers keep the process alive (the default). Returns the set.
+     * Repeated calls do nothing more.
+     */
+    ref(): TimerSet
+
+    /** Lets the process exit while the set has pending timers. Returns the set. The setting stays until {@link ref}. */
+    unref(): TimerSet
+
+    /** Whether the set's pending timers keep the process alive: `true` unless {@link unref} was called last. */
+    hasRef(): boolean
+
+    /**
+     * Stops every pending timer of the set (none of their callbacks runs), and releases the
+     * set's engine (its thread, natively) until the next {@link reset}. The set stays usable.
+     * Repeated calls do nothing more.
+     */
+    [Symbol.dispose](): void
+  }
+
+  /**
+   * Returns a new, empty {@link TimerSet} whose expired timers call `f(key)`: once per expiry,
+   * asynchronously, never early, in deadline order and FIFO among equal deadlines (across the
+   * set's keys), like {@link afterFunc} callbacks. `f` may call any method of the set,
+   * `reset(key, …)` included, which arms the key again. A throw from `f` is an
+   * `uncaughtException` and the other expired keys still run.
+   *
+   * Each set has an engine of its own (with the native engine, a thread of its own), created
+   * at its first `reset`, so make one set per purpose (one per server, say), not one per
+   * timer. A set with pending timers fires even if nothing else refers to it; once it has
+   * none and the caller lets it go, its engine is released. Throws a `TypeError` if `f` is not
+   * a function.
+   */
+  function newTimerSet(f: (key: number) => void): TimerSet
 }
 
 /**

@@ -183,6 +183,104 @@ describe.each(engines)('model-based: timers on the %s engine', (kind) => {
   }, 120_000)
 })
 
+// ---- Timer sets --------------------------------------------------------------------------
+
+const keyOp = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('reset' as const), key: fc.integer({ min: 0, max: 15 }), d: delay }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('stop' as const), key: fc.integer({ min: 0, max: 15 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 150 }) }) },
+)
+
+/** What the set's callback does for a key, the first time it runs for it. */
+const keyAction = fc.oneof(
+  { weight: 3, arbitrary: fc.constant({ kind: 'none' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reset' as const), key: fc.integer({ min: 0, max: 15 }), d: delay }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('stop' as const), key: fc.integer({ min: 0, max: 15 }) }) },
+)
+
+describe.each(engines)('model-based: timer sets on the %s engine', (kind) => {
+  test('reset / stop / advance of keys, with a callback that re-enters the set, match a model of Go timers per key', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(keyOp, { minLength: 1, maxLength: 60 }), fc.array(keyAction, { minLength: 16, maxLength: 16 }), async (ops, actions) => {
+        const { time, testing } = runtime(kind)
+        using clock = testing.virtualClock()
+        const start = clock.now()
+        const rel = () => clock.now() - start
+        const model = Array.from({ length: 16 }, () => ({ active: false, deadline: 0, seq: 0, acted: false }))
+        let seq = 0
+        let modelNow = 0
+        const log: string[] = []
+        const expected: string[] = []
+        const acted = new Set<number>()
+
+        const modelReset = (key: number, d: number): boolean => {
+          const t = model[key]!
+          const was = t.active
+          Object.assign(t, { active: true, deadline: deadlineAt(start, modelNow, d), seq: seq++ })
+          return was
+        }
+        const modelStop = (key: number): boolean => {
+          const was = model[key]!.active
+          model[key]!.active = false
+          return was
+        }
+        const react = (key: number, onModel: boolean): void => {
+          const then = actions[key]!
+          const out = onModel ? expected : log
+          if (then.kind === 'reset') out.push(`in ${key}: reset ${then.key} -> ${onModel ? modelReset(then.key, then.d) : set.reset(then.key, then.d)}`)
+          if (then.kind === 'stop') out.push(`in ${key}: stop ${then.key} -> ${onModel ? modelStop(then.key) : set.stop(then.key)}`)
+        }
+        const set = time.newTimerSet((key) => {
+          log.push(`fire ${key} at ${rel()}`)
+          if (acted.has(key)) return
+          acted.add(key)
+          react(key, false)
+        })
+        const modelAdvance = (ms: number): void => {
+          const target = modelNow + ms
+          for (;;) {
+            let next = -1
+            for (let key = 0; key < model.length; key++) {
+              const t = model[key]!
+              if (!t.active || t.deadline > target) continue
+              if (next < 0 || t.deadline < model[next]!.deadline || (t.deadline === model[next]!.deadline && t.seq < model[next]!.seq)) next = key
+            }
+            if (next < 0) break
+            const t = model[next]!
+            modelNow = Math.max(modelNow, t.deadline)
+            t.active = false
+            expected.push(`fire ${next} at ${modelNow}`)
+            if (t.acted) continue
+            t.acted = true
+            react(next, true)
+          }
+          modelNow = target
+        }
+
+        for (const op of ops) {
+          if (op.op === 'reset') {
+            log.push(`reset ${op.key} -> ${set.reset(op.key, op.d)}`)
+            expected.push(`reset ${op.key} -> ${modelReset(op.key, op.d)}`)
+          } else if (op.op === 'stop') {
+            log.push(`stop ${op.key} -> ${set.stop(op.key)}`)
+            expected.push(`stop ${op.key} -> ${modelStop(op.key)}`)
+          } else {
+            await clock.advance(op.ms)
+            modelAdvance(op.ms)
+          }
+          expect(set.size).toBe(model.filter((t) => t.active).length)
+        }
+        await clock.advance(1000)
+        modelAdvance(1000)
+        expect(log).toEqual(expected)
+        expect(clock.pending()).toBe(model.filter((t) => t.active).length)
+        set[Symbol.dispose]()
+      }),
+      { numRuns: 300 },
+    )
+  }, 120_000)
+})
+
 // ---- Contexts ---------------------------------------------------------------------------
 
 const ctxOp = fc.oneof(

@@ -6,8 +6,12 @@ import { expect, test } from 'vitest'
 import { Shared } from '../src/constants.ts'
 import { createJsEngine, POLL_LIMIT } from '../src/engine/js.ts'
 import { type CommandVisitor, Ring } from '../src/engine/ring.ts'
-import type { Deliver, Engine } from '../src/engine/types.ts'
+import type { Deliver, Engine, EngineFactory } from '../src/engine/types.ts'
+import { EngineSource } from '../src/engine/link.ts'
 import { Scheduler } from '../src/scheduler.ts'
+
+/** A scheduler whose engines come from `factory`, on the clock `now`. */
+const newScheduler = (factory: EngineFactory, now: () => number): Scheduler => new Scheduler(new EngineSource(factory, now))
 import type { Schedulable } from '../src/slots.ts'
 import { until } from './helpers.ts'
 
@@ -133,7 +137,7 @@ function prng(seed: number): () => number {
  */
 function lazyScheduler(): { s: Scheduler; engine: () => LazyEngine } {
   let engine: LazyEngine | undefined
-  const s = new Scheduler(
+  const s = newScheduler(
     () => (engine = new LazyEngine(() => 0.9)),
     () => performance.now(),
   )
@@ -149,7 +153,7 @@ function lazyScheduler(): { s: Scheduler; engine: () => LazyEngine } {
 async function run(seed: number, sizes: number[], idle: boolean): Promise<void> {
   const rand = prng(seed)
   let engine: LazyEngine | undefined
-  const s = new Scheduler(
+  const s = newScheduler(
     () => {
       engine = new LazyEngine(rand)
       engine.idle = idle
@@ -255,12 +259,13 @@ test('an expiry of an arming stopped or replaced since, from the current engine 
     return new LazyEngine(() => 0.9)
   }
   const now = (): number => performance.now()
-  const s = new Scheduler(factory, now)
+  const source = new EngineSource(factory, now)
+  const s = new Scheduler(source)
   const ran: string[] = []
   const a: Schedulable = { _slotRef: 0, _run: () => ran.push('a') }
   s.arm(a, 1e9) // engine 0: slot 0, generation 1
   await Promise.resolve()
-  const restore = s.swapEngine(factory, now) // engine 1: slot 0, generation 2
+  const restore = source.swap(factory, now) // engine 1: slot 0, generation 2
   await Promise.resolve()
   delivers[0]!(Uint32Array.of(0, 1), 0) // the old engine's expiry of the old arming
   expect(ran).toEqual([])
@@ -282,7 +287,7 @@ test('the TypeScript engine hands a storm over in batches of at most POLL_LIMIT 
     if (turning) setImmediate(nextTurn)
   }
   let engine: Engine | undefined
-  const s = new Scheduler(
+  const s = newScheduler(
     (deliver, now) =>
       (engine = createJsEngine((ids, nowTick) => {
         batches.push({ timers: ids.length / 2, turn })

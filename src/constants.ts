@@ -30,7 +30,7 @@ export const enum Shared {
   /** Go's largest Duration, 2^63-1 ns, in ms. Longer delays and Infinity saturate to it. */
   MAX_DURATION_MS = 9_223_372_036_854.775807,
   /** The largest timer index. */
-  MAX_INDEX = 2 ** 30 - 1,
+  MAX_INDEX = 2 ** 31 - 1,
 
   /** Int32 word index of the published-commands counter (JS writes). */
   CTRL_TAIL = 0,

@@ -3,7 +3,7 @@
  * thread, in the order reported (deadline, then arming order).
  *
  * Rules:
- * - Each reported (slot, generation) pair is claimed from the scheduler first: a pair whose
+ * - Each reported (index, generation) pair is handed to its table (`Claims.fire`): a pair whose
  *   arming was stopped or replaced since is dropped there, so `stop()` returning true means
  *   the callback never runs.
  * - A batch runs for at most SLICE_MS of wall time; the rest continues in a `setImmediate`,
@@ -17,7 +17,6 @@
  */
 
 import { Shared } from './constants'
-import type { Schedulable } from './slots'
 
 /** Longest a batch of callbacks runs before yielding to the event loop, in ms. */
 const SLICE_MS = 8
@@ -39,14 +38,14 @@ interface Backlog {
   readonly now: () => number
 }
 
-/** Where delivery finds the timers of the pairs it is handed. */
+/** What delivery runs the pairs it is handed with. */
 export interface Claims {
   /**
-   * The timer of slot `index` if `generation` is its current arming, its slot freed; else
-   * undefined, changing nothing.
+   * Runs the timer of `index` if `generation` is its current arming (it is no longer pending
+   * when its callback starts); does nothing otherwise. What the callback throws propagates.
    */
-  claim(index: number, generation: number): Schedulable | undefined
-  /** Reads ahead what claiming the pairs `ids[from..to]` will read; returns a meaningless value. */
+  fire(index: number, generation: number): void
+  /** Reads ahead what firing the pairs `ids[from..to]` will read; returns a meaningless value. */
   readAhead(ids: Uint32Array, from: number, to: number): number
 }
 
@@ -90,10 +89,8 @@ export class Delivery {
       if (((k - batch.from) >> 1) % READ_AHEAD === 0) {
         this.readAheadSum ^= claims.readAhead(ids, k, Math.min(ids.length, k + 2 * READ_AHEAD))
       }
-      const t = claims.claim(ids[k]!, ids[k + 1]!)
-      if (t === undefined) continue
       try {
-        t._run()
+        claims.fire(ids[k]!, ids[k + 1]!)
       } catch (err) {
         this.postpone(batch, k + 2, 0)
         throw err

@@ -1,7 +1,7 @@
 /**
- * A runtime: one scheduler on one engine, and the public namespaces built on it. The package
- * exports one runtime (chosen by {@link selectEngine}); tests create one per engine, so a
- * single test suite runs against both.
+ * A runtime: the engines of one kind (the scheduler's, and one per timer set), and the public
+ * namespaces built on them. The package exports one runtime (chosen by {@link selectEngine});
+ * tests create one per engine, so a single test suite runs against both.
  */
 
 import { performance } from 'node:perf_hooks'
@@ -11,11 +11,13 @@ import { denoPermissions, loadBinding, nativeEngineFactory } from './engine/nati
 import { createJsEngine } from './engine/js'
 import { createErrgroup } from './errgroup'
 import { createHttp } from './http'
+import { EngineSource } from './engine/link'
 import type { EngineFactory, EngineKind } from './engine/types'
 import { Scheduler } from './scheduler'
 import { createSignal } from './signal'
 import { createTesting } from './testing'
 import { createTime } from './time'
+import { createTimerSets } from './timerset'
 
 /** Everything built on one engine. */
 export interface Runtime {
@@ -35,7 +37,9 @@ export interface Runtime {
   readonly http: typeof HttpApi
   /** The scheduler, for tests and diagnostics. */
   readonly scheduler: Scheduler
-  /** Stops the engine (and, for the native one, its thread); pending timers never run. */
+  /** Where the runtime's engines come from (the scheduler's and the timer sets'). */
+  readonly engines: EngineSource
+  /** Stops every engine (and, for the native one, its thread); pending timers never run. */
   close(): void
 }
 
@@ -57,16 +61,18 @@ export function engineFactory(kind: EngineKind): EngineFactory {
 
 /** Creates an independent runtime on the engine `kind`. */
 export function createRuntime(kind: EngineKind, now: () => number = monotonicNow): Runtime {
-  const scheduler = new Scheduler(engineFactory(kind), now)
+  const engines = new EngineSource(engineFactory(kind), now)
+  const scheduler = new Scheduler(engines)
   // The wall clock `Date` deadlines are measured against; a virtual clock replaces it.
   let wallNow: () => number = Date.now
   const context = createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow() })
   return {
     backend: kind,
-    time: createTime(scheduler),
+    time: createTime(scheduler, createTimerSets(engines)),
     context,
     testing: createTesting({
       scheduler,
+      engines,
       setWallClock(next) {
         const previous = wallNow
         wallNow = next
@@ -79,7 +85,10 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
     errgroup: createErrgroup(context),
     http: createHttp(context),
     scheduler,
-    close: () => scheduler.close(),
+    engines,
+    close: () => {
+      for (const link of engines.live()) link.close()
+    },
   }
 }
 

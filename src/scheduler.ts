@@ -8,7 +8,7 @@
  *        |  O(1): a slot (slots.ts), a new generation, one command in the ring (engine/ring.ts)
  *        v
  *  command ring  [BASE t][ARM i g d][CANCEL i][ARM ...]   (memory shared with the engine)
- *        |  published at the end of the synchronous run (a microtask), or every BATCH_MAX commands
+ *        |  published once per synchronous run by the engine link (engine/link.ts)
  *        v
  *  engine: Rust wheel thread (native) or TypeScript wheel (js)
  *        |  batches of expired (slot, generation) pairs
@@ -40,58 +40,29 @@
  */
 
 import { type Claims, Delivery } from './delivery'
-import { RingWriter } from './engine/ring'
-import type { Engine, EngineFactory, EngineStats } from './engine/types'
+import type { EngineLink, EngineSource, TimerTable } from './engine/link'
+import type { EngineStats } from './engine/types'
 import { type Schedulable, SlotTable } from './slots'
-import { Shared } from './constants'
 
-/**
- * A batch is published once it holds this many commands, so that the engine can start on a
- * long synchronous run of them before it ends.
- */
-const BATCH_MAX = 1024
-
-const resolved = Promise.resolve()
-
-/** Pending timers of one engine, with the commands that maintain them. */
-export class Scheduler implements Claims {
-  private readonly factory: EngineFactory
-  /** The clock of the current engine (ms); every deadline is measured on it. */
-  private now: () => number
-  private engine: Engine | undefined
-  private writer: RingWriter | undefined
+/** Pending timers of one runtime, with the commands that maintain them. */
+export class Scheduler implements TimerTable, Claims {
+  private readonly link: EngineLink
   private readonly table = new SlotTable()
   private readonly delivery = new Delivery(this)
-
-  /** Whether a batch is open: its BASE is written and it is not published yet. */
-  private batchOpen = false
-  /** While timers are moved to another engine: the time the batches' BASE commands carry. */
-  private pinnedBase: number | undefined = undefined
-  /** Sequence number of the open batch's BASE command. */
-  private batchBase = 0
-  /** Commands that may still be written into the open batch; 0 when none is open. */
-  private writesLeft = 0
   /**
    * The ring position just after the last ARM `arm` wrote for a slot that was free, and that
-   * slot. While the position is the writer's and a batch is open, that ARM is the last command
-   * and the engine has never seen it.
+   * slot: while that ARM is the last command and unpublished, the engine has never seen it.
    */
   private freshArmEnd = -1
   private freshArmSlot = -1
-  private flushScheduled = false
-  /** The ref count crossed zero since the engine's ref state was last set. */
-  private refChanged = false
-  /** Whether the engine is told to keep the process alive. */
-  private engineRef = false
 
-  constructor(factory: EngineFactory, now: () => number) {
-    this.factory = factory
-    this.now = now
+  constructor(source: EngineSource) {
+    this.link = source.link(this)
   }
 
   /** The current engine's clock, in ms: the clock every deadline is measured on. */
   clock(): number {
-    return this.now()
+    return this.link.clock()
   }
 
   /** Number of pending timers (armed and not yet delivered or stopped). */
@@ -111,7 +82,7 @@ export class Scheduler implements Claims {
 
   /** The engine's counters (zeros before the engine is created), for tests and diagnostics. */
   engineStats(): EngineStats {
-    return this.engine?.stats() ?? { armed: 0, protocolErrors: 0, rounds: 0 }
+    return this.link.stats()
   }
 
   /**
@@ -119,8 +90,7 @@ export class Scheduler implements Claims {
    * tick), for diagnostics; undefined if none (commands not yet applied are not seen).
    */
   deadlineOf(index: number): number | undefined {
-    const tick = this.engine?.deadlineOf(index)
-    return tick === undefined ? undefined : tick / Shared.TICKS_PER_MS
+    return this.link.deadlineOf(index)
   }
 
   /** Whether `t` is pending: armed, and neither delivered nor stopped since. */
@@ -130,10 +100,10 @@ export class Scheduler implements Claims {
 
   /** Arms `t`, which is not pending, to run `delay` ms from now (`delay` already validated and clamped). */
   arm(t: Schedulable, delay: number): void {
-    if (this.table.add(t)) this.refCountCrossedZero()
+    if (this.table.add(t)) this.refsCrossedZero()
     const index = t._slotRef >> 1
-    this.writeArm(index, delay)
-    this.freshArmEnd = this.writer!.position()
+    this.link.arm(index, this.table.nextGeneration(index), delay)
+    this.freshArmEnd = this.link.position()
     this.freshArmSlot = index
   }
 
@@ -143,38 +113,33 @@ export class Scheduler implements Claims {
    */
   resetAt(t: Schedulable, time: number): boolean {
     const pending = this.table.holds(t)
-    if (!pending && this.table.add(t)) this.refCountCrossedZero()
+    if (!pending && this.table.add(t)) this.refsCrossedZero()
     const index = t._slotRef >> 1
-    const generation = this.table.nextGeneration(index)
-    this.reserveWrite()
-    this.writer!.writeArmAt(index, generation, time)
+    this.link.armAt(index, this.table.nextGeneration(index), time)
     return pending
   }
 
   /** Stops `t`; returns true iff it was pending (so this call prevented the run). */
   stop(t: Schedulable): boolean {
     if (!this.table.holds(t)) return false
-    if (this.table.remove(t)) this.refCountCrossedZero()
+    if (this.table.remove(t)) this.refsCrossedZero()
     const index = t._slotRef >> 1
-    const writer = this.writer!
-    if (this.batchOpen && index === this.freshArmSlot && writer.position() === this.freshArmEnd) {
-      // Armed on a free slot and stopped with nothing written since: the engine holds no
-      // arming of the slot that the ring does not already cancel, so the ARM is taken back.
-      // This is a request's deadline cancelled in the turn that made it (per-request contexts).
-      writer.takeBack()
-      this.writesLeft++
+    // Armed on a free slot and stopped with nothing written since: the engine holds no arming of
+    // the slot that the ring does not already cancel, so the ARM is taken back. This is a
+    // request's deadline cancelled in the turn that made it (per-request contexts).
+    if (index === this.freshArmSlot && this.link.takeBack(this.freshArmEnd)) {
       this.freshArmSlot = -1
       return true
     }
-    this.reserveWrite()
-    writer.writeCancel(index)
+    this.link.cancel(index)
     return true
   }
 
   /** Re-arms `t` to run `delay` ms from now; returns true iff it was pending. */
   reset(t: Schedulable, delay: number): boolean {
     if (this.table.holds(t)) {
-      this.writeArm(t._slotRef >> 1, delay)
+      const index = t._slotRef >> 1
+      this.link.arm(index, this.table.nextGeneration(index), delay)
       return true
     }
     this.arm(t, delay)
@@ -183,54 +148,55 @@ export class Scheduler implements Claims {
 
   /** Makes `t` keep the process alive while it is pending (the default). */
   ref(t: Schedulable): void {
-    if (this.table.setRef(t, true)) this.refCountCrossedZero()
+    if (this.table.setRef(t, true)) this.refsCrossedZero()
   }
 
   /** Lets the process exit while `t` is pending. */
   unref(t: Schedulable): void {
-    if (this.table.setRef(t, false)) this.refCountCrossedZero()
-  }
-
-  /** Stops the engine; pending timers never run. Idempotent. */
-  close(): void {
-    this.engine?.close()
-  }
-
-  /**
-   * Moves every pending timer to a new engine made by `factory` on the clock `now`; from then
-   * on every command goes there. Each timer keeps its deadline tick exactly, and its place in
-   * the order: the new clock must read, at the swap, the current time rounded up to a tick (as
-   * the virtual clock does), so a deadline means the same instant on both. Returns `restore`,
-   * which moves the timers pending at that point back to the previous engine and clock, each
-   * with the time it had left on the new clock, and closes the new engine (idempotent).
-   * Expirations the previous engine had already sent on their way are still delivered: they
-   * were due. Used by the virtual clock; call {@link publish} before reading the time the new
-   * clock starts at, so that no timer armed before is published after it.
-   */
-  swapEngine(factory: EngineFactory, now: () => number): () => void {
-    const previous = this.ensureEngine()
-    const previousNow = this.now
-    const next = this.createEngine(factory, now)
-    this.moveTo(next, now, 0)
-    let restored = false
-    return () => {
-      if (restored) return
-      restored = true
-      this.moveTo(previous, previousNow, previousNow() - now())
-      next.close()
-    }
+    if (this.table.setRef(t, false)) this.refsCrossedZero()
   }
 
   /** Publishes the commands written so far, now rather than at the end of the synchronous run. */
   publish(): void {
-    this.flush()
+    this.link.publish()
   }
 
-  /** Every pending timer with the generation of its current arming, for the virtual clock. */
-  pendingArmings(): Map<Schedulable, number> {
-    const armings = new Map<Schedulable, number>()
-    this.table.forEachPending((t, generation) => armings.set(t, generation))
+  /** For the link: pending timers. */
+  pendingCount(): number {
+    return this.table.pending
+  }
+
+  /** For the link: every pending slot with the generation of its arming. */
+  pendingArmings(): Map<number, number> {
+    const armings = new Map<number, number>()
+    this.table.forEachPending((t, generation) => armings.set(t._slotRef >> 1, generation))
     return armings
+  }
+
+  /** For the link: stops every pending timer whose arming is not the one `keep` has for its slot. */
+  discardExcept(keep: Map<number, number>): number {
+    let discarded = 0
+    const timers: Schedulable[] = []
+    this.table.forEachPending((t, generation) => {
+      if (keep.get(t._slotRef >> 1) !== generation) timers.push(t)
+    })
+    for (const t of timers) if (this.stop(t)) discarded++
+    return discarded
+  }
+
+  /** For the link: whether `generation` is slot `index`'s current, pending arming. */
+  isCurrent(index: number, generation: number): boolean {
+    return this.table.at(index) !== undefined && this.table.generation(index) === generation
+  }
+
+  /** For the link: starts a new arming of slot `index`. */
+  nextGeneration(index: number): number {
+    return this.table.nextGeneration(index)
+  }
+
+  /** For the link: a batch of expired timers. */
+  receive(ids: Uint32Array, nowTick: number, now: () => number): void {
+    this.delivery.receive(ids, nowTick, now)
   }
 
   /** For delivery: see `Claims` (delivery.ts). */
@@ -238,128 +204,15 @@ export class Scheduler implements Claims {
     return this.table.readAhead(ids, from, to)
   }
 
-  /** For delivery: the timer of slot `index` if `generation` is its current arming, its slot freed; else undefined. */
-  claim(index: number, generation: number): Schedulable | undefined {
+  /** For delivery: runs slot `index`'s timer if `generation` is its current arming, freeing the slot first. */
+  fire(index: number, generation: number): void {
     const t = this.table.at(index)
-    if (t === undefined || this.table.generation(index) !== generation) return undefined
-    if (this.table.remove(t)) this.refCountCrossedZero()
-    return t
+    if (t === undefined || this.table.generation(index) !== generation) return
+    if (this.table.remove(t)) this.refsCrossedZero()
+    t._run()
   }
 
-  /** Writes an ARM of slot `index` with a new generation. */
-  private writeArm(index: number, delay: number): void {
-    const generation = this.table.nextGeneration(index)
-    this.reserveWrite()
-    this.writer!.writeArm(index, generation, delay)
-  }
-
-  /** Makes sure a batch is open with room for one more command, which the caller then writes. */
-  private reserveWrite(): void {
-    if (this.writesLeft > 0) this.writesLeft--
-    else this.openBatch()
-  }
-
-  /**
-   * Publishes the open batch, if any (it is full, or the ring is), then opens a new one with
-   * room for at least the command about to be written. When the ring has no room for a BASE
-   * and that command, the engine applies what is published first.
-   */
-  private openBatch(): void {
-    if (this.batchOpen) this.flush()
-    const engine = this.ensureEngine()
-    const writer = this.writer!
-    if (writer.room() < 2) engine.makeRoom()
-    this.batchBase = writer.writeBase()
-    this.batchOpen = true
-    // One of these is the command the caller writes now.
-    this.writesLeft = Math.min(BATCH_MAX - 1, writer.room()) - 1
-    this.scheduleFlush()
-  }
-
-  /** Publishes the open batch and brings the engine's ref state up to date. */
-  private flush(): void {
-    const engine = this.engine
-    if (engine === undefined) return
-    if (this.batchOpen) {
-      const earliest = this.writer!.publish(this.batchBase, this.pinnedBase ?? this.now())
-      this.batchOpen = false
-      this.writesLeft = 0
-      engine.published(earliest)
-    }
-    if (this.refChanged) {
-      this.refChanged = false
-      const want = this.table.refs > 0
-      if (want !== this.engineRef) {
-        this.engineRef = want
-        engine.setRef(want)
-      }
-    }
-  }
-
-  private readonly flushTask = (): void => {
-    this.flushScheduled = false
-    this.flush()
-  }
-
-  /** Publishes at the end of this synchronous run (one microtask), unless already scheduled. */
-  private scheduleFlush(): void {
-    if (!this.flushScheduled) {
-      this.flushScheduled = true
-      resolved.then(this.flushTask)
-    }
-  }
-
-  private refCountCrossedZero(): void {
-    this.refChanged = true
-    this.scheduleFlush()
-  }
-
-  /** The engine, created on first use. */
-  private ensureEngine(): Engine {
-    if (this.engine === undefined) this.useEngine(this.createEngine(this.factory, this.now), this.now)
-    return this.engine!
-  }
-
-  /** An engine on the clock `now`, whose batches are delivered against that same clock. */
-  private createEngine(factory: EngineFactory, now: () => number): Engine {
-    return factory((ids, nowTick) => this.delivery.receive(ids, nowTick, now), now)
-  }
-
-  /** Makes `engine`, on the clock `now`, the one every command goes to. */
-  private useEngine(engine: Engine, now: () => number): void {
-    this.engine = engine
-    this.writer = new RingWriter(engine.ring)
-    this.now = now
-    this.batchOpen = false
-    this.writesLeft = 0
-    this.freshArmSlot = -1
-  }
-
-  /**
-   * Moves every pending timer to `to`, on the clock `toNow`, its deadline moved by `shiftMs`.
-   * The moved ARMs count from one BASE time read once, so that a deadline already on a tick
-   * stays on the same tick.
-   */
-  private moveTo(to: Engine, toNow: () => number, shiftMs: number): void {
-    this.flush()
-    const from = this.ensureEngine()
-    const taken = from.takeAll()
-    if (this.engineRef) {
-      from.setRef(false)
-      this.engineRef = false
-    }
-    this.useEngine(to, toNow)
-    const base = toNow()
-    this.pinnedBase = base
-    for (let k = 0; k < taken.length; k += 3) {
-      const index = taken[k]!
-      // Skip what was stopped or re-armed while its command was in flight; re-arming with a
-      // new generation drops any expiry of the old arming still on its way.
-      if (this.table.generation(index) !== taken[k + 1] || this.table.at(index) === undefined) continue
-      this.writeArm(index, Math.max(0, taken[k + 2]! / Shared.TICKS_PER_MS + shiftMs - base))
-    }
-    this.refChanged = true
-    this.flush()
-    this.pinnedBase = undefined
+  private refsCrossedZero(): void {
+    this.link.setRef(this.table.refs > 0)
   }
 }

@@ -29,6 +29,11 @@ export interface Schedulable {
 /** The bit of {@link Schedulable._slotRef} that is set when the timer does not keep the process alive. */
 export const UNREF = 1
 
+/**
+ * The largest slot: `_slotRef` holds the slot shifted left by one beside a flag, which must
+ * stay a small integer (31 bits), so slots are below 2^30 (the engines take larger indices).
+ */
+const MAX_SLOT = 2 ** 30 - 1
 /** Slots of the first generation table; it doubles when full. */
 const INITIAL_SLOTS = 1024
 /** The free list's end. */
@@ -112,13 +117,13 @@ export class SlotTable {
   /**
    * Gives `t`, which holds no slot, a free slot and records it in `t._slotRef`. Returns
    * whether the count of timers that keep the process alive went from 0 to 1. Throws a
-   * RangeError when MAX_INDEX + 1 timers are already pending.
+   * RangeError when MAX_SLOT + 1 timers are already pending.
    */
   add(t: Schedulable): boolean {
     let index = this.freeHead
     if (index === NO_SLOT) {
       index = this.timers.length
-      if (index > Shared.MAX_INDEX) throw new RangeError(`afterfunc: more than ${Shared.MAX_INDEX + 1} pending timers`)
+      if (index > MAX_SLOT) throw new RangeError(`afterfunc: more than ${MAX_SLOT + 1} pending timers`)
       if (index === this.generations.length) this.growGenerations()
       this.timers.push(t)
     } else {

@@ -3,7 +3,7 @@
  *
  * HOW: `virtualClock()` publishes what the scheduler holds, reads the time, and asks the
  * scheduler to move every pending timer to a {@link VirtualEngine} whose clock is a number
- * this module owns (`Scheduler.swapEngine`); the clock starts at that time rounded up to a
+ * this module owns (`EngineSource.swap`); the clock starts at that time rounded up to a
  * tick, so every moved timer keeps its deadline tick. It points the runtime's wall clock (for
  * `Date` deadlines) at the same virtual time. `advance(ms)` then walks the virtual engine from
  * one due tick to the next: it sets the clock to the tick, lets the engine deliver what is due
@@ -21,12 +21,14 @@ import type { testing as TestingApi } from '../index'
 import { Shared } from './constants'
 import { VirtualEngine } from './engine/virtual'
 import { describe } from './arguments'
+import type { EngineSource, TimerTable } from './engine/link'
 import type { Scheduler } from './scheduler'
-import type { Schedulable } from './slots'
 
 /** What a runtime lends the virtual clock. */
 export interface TestingDeps {
   readonly scheduler: Scheduler
+  /** Where the runtime's engines come from: the clock swaps them all. */
+  readonly engines: EngineSource
   /** Makes `wallNow` the wall clock of the runtime's contexts; returns a function that puts the previous one back. */
   setWallClock(wallNow: () => number): () => void
 }
@@ -58,31 +60,36 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
 
   class VirtualClock implements TestingApi.VirtualClock {
     #now: number
-    #engine: VirtualEngine | undefined
+    /** The virtual engines: one per link (the scheduler's, and each timer set's), in the order made. */
+    readonly #engines: VirtualEngine[] = []
     #restore: (() => void) | undefined
     #disposed = false
     readonly #discardAtDispose: boolean
-    /** The timers moved onto the clock when it started, with the generation of that arming. */
-    readonly #movedIn: Map<Schedulable, number>
+    /** Per table, the timers moved onto the clock when it started, with their armings' generations. */
+    readonly #movedIn = new Map<TimerTable, Map<number, number>>()
 
     constructor(discardAtDispose: boolean) {
       this.#discardAtDispose = discardAtDispose
-      const scheduler = deps.scheduler
+      const links = deps.engines.live()
       // Everything armed before is published first, so its deadline is fixed before the start.
-      scheduler.publish()
+      for (const link of links) link.publish()
       // A whole millisecond, so whole-millisecond delays give whole-millisecond deadlines; being
       // a whole tick too, every moved timer keeps its deadline tick.
-      const start = Math.ceil(scheduler.clock())
+      const start = Math.ceil(deps.scheduler.clock())
       const wallStart = Date.now()
       this.#now = start
       const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))
-      const restoreEngine = scheduler.swapEngine(
-        (deliver, now) => (this.#engine = new VirtualEngine(deliver, now)),
+      const restoreEngines = deps.engines.swap(
+        (deliver, now) => {
+          const engine = new VirtualEngine(deliver, now)
+          this.#engines.push(engine)
+          return engine
+        },
         () => this.#now,
       )
-      this.#movedIn = scheduler.pendingArmings()
+      for (const link of links) this.#movedIn.set(link.table, link.table.pendingArmings())
       this.#restore = () => {
-        restoreEngine()
+        restoreEngines()
         restoreWall()
       }
     }
@@ -109,7 +116,7 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       this.#check('runAll')
       for (let rounds = 0; ; rounds++) {
         await this.#settle()
-        const next = this.#engine!.next()
+        const next = this.#next()
         // Timers held at the end of the range never fire (see END_MS): they stay pending.
         if (next === undefined || next >= Shared.MAX_TICK) return
         if (rounds >= MAX_ROUNDS) {
@@ -120,7 +127,9 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     }
 
     pending(): number {
-      return deps.scheduler.active
+      let pending = 0
+      for (const link of deps.engines.live()) pending += link.table.pendingCount()
+      return pending
     }
 
     clear(): number {
@@ -139,14 +148,29 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
 
     /** Stops every timer armed (or re-armed) since the clock started; returns how many. */
     #discard(): number {
-      const scheduler = deps.scheduler
       let discarded = 0
-      for (const [t, generation] of scheduler.pendingArmings()) {
-        if (this.#movedIn.get(t) === generation) continue
-        scheduler.stop(t)
-        discarded++
+      for (const link of deps.engines.live()) {
+        const table = link.table
+        discarded += table.discardExcept(this.#movedIn.get(table) ?? new Map())
       }
       return discarded
+    }
+
+    /** The earliest tick at which one of the virtual engines has work; undefined if none has. */
+    #next(): number | undefined {
+      let next: number | undefined
+      for (const engine of this.#engines) {
+        const tick = engine.next()
+        if (tick !== undefined && (next === undefined || tick < next)) next = tick
+      }
+      return next
+    }
+
+    /** Commands the virtual engines applied so far: it changes whenever a timer is armed or stopped. */
+    #commandsApplied(): number {
+      let applied = 0
+      for (const engine of this.#engines) applied += engine.commandsApplied()
+      return applied
     }
 
     /**
@@ -155,11 +179,10 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
      * with `setImmediate` has armed its next timer.
      */
     async #settle(): Promise<void> {
-      const engine = this.#engine!
       for (let turn = 0; turn < MAX_SETTLE_TURNS; turn++) {
-        const before = engine.commandsApplied()
+        const before = this.#commandsApplied()
         await nextTurn()
-        if (engine.commandsApplied() === before && !immediatesQueued()) return
+        if (this.#commandsApplied() === before && !immediatesQueued()) return
       }
     }
 
@@ -170,12 +193,11 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
     /** Runs everything due up to `target`, one due tick at a time, then stops the clock at `target`. */
     async #advanceTo(target: number, what: 'advance' | 'runAll'): Promise<void> {
       this.#check(what)
-      const engine = this.#engine!
       await this.#settle()
       let rounds = 0
       let lastTick = -1
       for (;;) {
-        const next = engine.next()
+        const next = this.#next()
         if (next === undefined || next / Shared.TICKS_PER_MS > target) break
         if (next === lastTick && ++rounds > MAX_ROUNDS) {
           throw new Error(`VirtualClock.advance: more than ${MAX_ROUNDS} rounds at virtual time ${this.#now} (a timer re-arms itself without delay)`)
@@ -183,7 +205,8 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
         if (next !== lastTick) rounds = 0
         lastTick = next
         this.#now = Math.max(this.#now, next / Shared.TICKS_PER_MS)
-        engine.fire()
+        // The engines due at this tick, in the order they were made: the scheduler's first.
+        for (const engine of this.#engines) if (engine.next() === next) engine.fire()
         await this.#settle()
       }
       if (target > this.#now) this.#now = target

@@ -28,7 +28,7 @@ function incompatible(cls: 'Timer' | 'Ticker', method: string, self: unknown): T
 }
 
 /** Builds a `time` namespace whose timers live in `scheduler`. */
-export function createTime(scheduler: Scheduler): typeof TimeApi {
+export function createTime(scheduler: Scheduler, newTimerSet: typeof TimeApi.newTimerSet): typeof TimeApi {
   const s = scheduler
 
   /** The `Timer` of this runtime: two fields, the methods on the prototype. */
@@ -247,5 +247,6 @@ export function createTime(scheduler: Scheduler): typeof TimeApi {
     newTicker,
     parseDuration,
     tick: createTick({ newTicker, now: () => s.clock() }),
+    newTimerSet,
   } as const)
 }

@@ -7,9 +7,15 @@
 import { WheelEngine } from './js'
 
 export class VirtualEngine extends WheelEngine {
-  /** The earliest tick at which `fire` has something to do, or undefined if nothing is armed. */
+  private closed = false
+
+  /** The earliest tick at which `fire` has something to do, or undefined if nothing is armed (or it is closed). */
   next(): number | undefined {
-    return this.wheel.nextExpiration()
+    return this.closed ? undefined : this.wheel.nextExpiration()
+  }
+
+  override close(): void {
+    this.closed = true
   }
 
   /** Commands applied so far (a wrapping count): it changes whenever a timer is armed or stopped. */
