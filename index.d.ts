@@ -159,7 +159,7 @@ export declare namespace time {
    * called `afterFunc`: the timer changes a run makes reach the engine together, in a
    * microtask, with one clock reading taken then. So a timer is late by at most the rest of
    * that run (Node's `setTimeout` instead measures from the start of the turn, and so fires
-   * early). Deadlines are then rounded up to the engine's tick of 1/16 ms. Timers run in deadline
+   * early). Deadlines are then rounded up to the engine's tick of 1/8 ms. Timers run in deadline
    * order; timers whose deadlines fall in the same tick run in the order they were armed or
    * last reset. Go leaves that order unspecified; afterfunc guarantees it.
    *
@@ -221,7 +221,7 @@ export declare namespace time {
    * (there is no channel: the callback is the tick).
    *
    * Ticks fall on a grid, start + k·period, and never drift. A period shorter than the
-   * engine's tick (1/16 ms) gives one tick per engine tick. As with {@link Timer}, the methods
+   * engine's tick (1/8 ms) gives one tick per engine tick. As with {@link Timer}, the methods
    * throw a `TypeError` on a receiver that is not a `Ticker` of this copy of afterfunc.
    */
   interface Ticker {
@@ -674,7 +674,7 @@ export declare namespace context {
    * `d` is turned into a delay once, now, as `d - Date.now()`; the timer then runs on the
    * monotonic clock, so later changes of the wall clock do not move it (Go's `time.Until`).
    * It is never early: it is done no earlier than that delay after the call, and late by at
-   * most the rest of the current synchronous run plus the engine's 1/16 ms tick, as a
+   * most the rest of the current synchronous run plus the engine's 1/8 ms tick, as a
    * `time.afterFunc` timer. Delays beyond Go's largest duration (2^63-1 ns) saturate.
    *
    * - If `parent`'s deadline is earlier than `d`, this is `withCancel(parent)`: the child
@@ -830,7 +830,7 @@ export declare namespace testing {
      *
      * Rejects (the clock unmoved) with a `TypeError` if `ms` is not a number or is NaN, a
      * `RangeError` if it is negative or infinite or would take the clock to the end of the
-     * engines' range (2^48-1 ticks of 1/16 ms of `performance.now()`, about 557 years: deadlines are held
+     * engines' range (2^47-1 ticks of 1/8 ms of `performance.now()`, about 557 years: deadlines are held
      * there at most, so past it a new timer could not wait its whole delay); and with an
      * `Error` if the clock was disposed or a timer re-arms itself without delay more than
      * 100,000 times at one instant.

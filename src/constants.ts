@@ -11,8 +11,8 @@
  */
 
 export const enum Shared {
-  /** Ticks per millisecond: the engine's resolution is 1/16 ms. */
-  TICKS_PER_MS = 16,
+  /** Ticks per millisecond: the engine's resolution is 1/8 ms. */
+  TICKS_PER_MS = 8,
   /** Bits of a tick that select a slot within one level. */
   SLOT_BITS = 6,
   /** Slots per level. */
@@ -20,12 +20,12 @@ export const enum Shared {
   /** Levels of the wheel: it spans 64^8 = 2^48 ticks. */
   LEVELS = 8,
   /** Bits of the per-arming generation. */
-  GEN_BITS = 16,
+  GEN_BITS = 17,
   /** Mask of a generation. */
   GEN_MASK = (1 << GEN_BITS) - 1,
   /** Bits of a deadline tick. */
   TICK_BITS = 64 - GEN_BITS,
-  /** The largest deadline tick the wheel stores (2^48 - 1, about 557 years); later deadlines saturate to it. */
+  /** The largest deadline tick the wheel stores (2^47 - 1, about 557 years); later deadlines saturate to it. */
   MAX_TICK = 2 ** TICK_BITS - 1,
   /** Go's largest Duration, 2^63-1 ns, in ms. Longer delays and Infinity saturate to it. */
   MAX_DURATION_MS = 9_223_372_036_854.775807,

@@ -34,7 +34,7 @@ export interface TestingDeps {
 }
 
 /**
- * Where the virtual clock ends, in ms: the engines' last tick, MAX_TICK (2^48-1 ticks of 1/16 ms of
+ * Where the virtual clock ends, in ms: the engines' last tick, MAX_TICK (2^47-1 ticks of 1/8 ms of
  * performance.now(), about 557 years). A deadline is held there at most, so the clock must stay
  * short of it: a clock at or past it would run every new timer at once, early. `advance` and
  * `runAll` stop before it, and a timer held at MAX_TICK (armed when less than Go's maximum

@@ -34,6 +34,7 @@ import { type Claims, Delivery } from './delivery'
 import type { EngineLink, EngineSource, TimerTable } from './engine/link'
 
 /** Keys of the first tables; they double until the largest key fits. */
+const SET_GENERATION_MASK = 0xffff
 const INITIAL_KEYS = 1024
 
 /** Checks a key: a TypeError for anything but a number, a RangeError for a number that is not one. */
@@ -50,7 +51,10 @@ class KeyTable implements TimerTable, Claims {
   readonly link: EngineLink
   private readonly delivery = new Delivery(this)
   private readonly callback: (key: number) => void
-  /** Per key, the generation of its current (or last) arming; GEN_BITS is 16. */
+  /**
+   * Per key, the generation of its current (or last) arming, in 16 bits (within the engines'
+   * GEN_BITS): two bytes per key, wrapping after 65,536 armings of one key.
+   */
   private generations = new Uint16Array(INITIAL_KEYS)
   /** Per key, one bit: whether its timer is pending. */
   private pendingBits = new Int32Array(INITIAL_KEYS / 32)
@@ -76,7 +80,7 @@ class KeyTable implements TimerTable, Claims {
     if (key >= this.generations.length) this.grow(key)
     const pending = this.has(key)
     if (!pending) this.markPending(key)
-    const generation = (this.generations[key]! + 1) & Shared.GEN_MASK
+    const generation = (this.generations[key]! + 1) & SET_GENERATION_MASK
     this.generations[key] = generation
     this.link.arm(key, generation, delay)
     return pending
@@ -111,7 +115,7 @@ class KeyTable implements TimerTable, Claims {
 
   /** For the link: starts a new arming of `key`. */
   nextGeneration(key: number): number {
-    const generation = (this.generations[key]! + 1) & Shared.GEN_MASK
+    const generation = (this.generations[key]! + 1) & SET_GENERATION_MASK
     this.generations[key] = generation
     return generation
   }

@@ -7,7 +7,7 @@
  *
  * A hierarchical timing wheel (Varghese & Lauck, "Hashed and Hierarchical Timing Wheels",
  * 1987), laid out like tokio's `runtime/time/wheel`. Time is an integer tick count (below
- * 2^48, exact in a double). `elapsed` is the tick up to which the wheel has been processed.
+ * 2^47, exact in a double). `elapsed` is the tick up to which the wheel has been processed.
  * There are LEVELS levels of SLOTS slots; a slot of level L is SLOTS^L ticks wide, so level L
  * spans SLOTS^(L+1) ticks and the whole wheel 64^8 = 2^48 > MAX_TICK ticks.
  *

@@ -8,10 +8,11 @@
 //! monotonic clock (`performance.now()`), counted from that clock's origin, so a tick value
 //! means the same instant to both threads. Deadlines are rounded *up* to a whole tick.
 
-/// Ticks per millisecond: the engine's resolution is 1/16 ms (62.5 µs), so a deadline is
-/// rounded up by less than that. A power of two, so that a tick is exact in binary and a
+/// Ticks per millisecond: the engine's resolution is 1/8 ms (125 µs), so a deadline is
+/// rounded up by less than that. (A finer tick adds levels a timer cascades through: each
+/// halving of the tick costs the wheel thread work per timer, for a rounding few notice.) A power of two, so that a tick is exact in binary and a
 /// duration in whole milliseconds is a whole number of ticks.
-pub const TICKS_PER_MS: u64 = 16;
+pub const TICKS_PER_MS: u64 = 8;
 
 /// Bits of a tick that select a slot within one level: each level has 64 slots.
 pub const SLOT_BITS: u32 = 6;
@@ -22,14 +23,14 @@ pub const SLOTS: usize = 1 << SLOT_BITS;
 pub const LEVELS: usize = 8;
 
 /// Bits of the per-arming generation carried with every timer id: what is left of a `u64`
-/// beside a deadline of [`TICK_BITS`] bits. It wraps after 65,536 armings of one slot, and an
+/// beside a deadline of [`TICK_BITS`] bits. It wraps after 131,072 armings of one slot, and an
 /// expiry is taken for another arming's only if that many re-armings of its slot happen while
-/// it is on its way to JavaScript, which takes one synchronous run resetting one timer 65,536
+/// it is on its way to JavaScript, which takes one synchronous run resetting one timer 131,072
 /// times right after it expired.
-pub const GEN_BITS: u32 = 16;
+pub const GEN_BITS: u32 = 17;
 /// Mask of a generation.
 pub const GEN_MASK: u32 = (1 << GEN_BITS) - 1;
-/// Bits of a deadline tick: a deadline and a generation share one `u64`. 2^48 ticks of 1/16 ms
+/// Bits of a deadline tick: a deadline and a generation share one `u64`. 2^47 ticks of 1/8 ms
 /// are about 557 years, beyond Go's largest duration (about 292 years) from any time a process
 /// can reach.
 pub const TICK_BITS: u32 = 64 - GEN_BITS;
@@ -42,9 +43,10 @@ pub const MAX_TICK: u64 = (1 << TICK_BITS) - 1;
 #[allow(clippy::excessive_precision)]
 pub const MAX_DURATION_MS: f64 = 9_223_372_036_854.775_807;
 
-/// The largest timer index. Indices are dense small integers chosen by JavaScript; the
-/// TypeScript side packs an index and a flag into one small integer, hence 30 bits.
-pub const MAX_INDEX: u32 = (1 << 30) - 1;
+/// The largest timer index. Indices are dense small integers chosen by JavaScript: a
+/// scheduler's slots (below 2^30 there: it packs a slot and a flag into one small integer) or a
+/// timer set's keys (below 2^31, a JavaScript int32 that is not negative).
+pub const MAX_INDEX: u32 = (1 << 31) - 1;
 
 // ---- Shared memory between the JavaScript thread and the wheel thread -------------------
 //

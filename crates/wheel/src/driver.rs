@@ -108,7 +108,7 @@ impl Core {
 
 /// Asks the operating system to end this thread's timed sleeps on time. Linux lets a sleep
 /// run over by the thread's timer slack (50 µs by default) to batch wake-ups; the wheel
-/// thread sleeps until a deadline of 1/16 ms resolution, so it takes the least slack there
+/// thread sleeps until a deadline of 1/8 ms resolution, so it takes the least slack there
 /// is. Elsewhere there is nothing to ask for.
 fn precise_sleeps() {
   #[cfg(target_os = "linux")]

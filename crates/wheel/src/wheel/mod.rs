@@ -58,18 +58,18 @@
 //! # Levels
 //!
 //! [`LEVELS`] levels of [`SLOTS`] slots span `64^8 = 2^48` ticks, more than [`MAX_TICK`]
-//! (`2^48 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
+//! (`2^47 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
 //!
-//! | level | slot width (ticks) | level span (ticks) | span at 1 ms ticks |
-//! |------:|-------------------:|-------------------:|-------------------:|
-//! | 0     | 1                  | 2^6                | 64 ms              |
-//! | 1     | 2^6                | 2^12               | 4.1 s              |
-//! | 2     | 2^12               | 2^18               | 4.4 min            |
-//! | 3     | 2^18               | 2^24               | 4.7 h              |
-//! | 4     | 2^24               | 2^30               | 12.4 days          |
-//! | 5     | 2^30               | 2^36               | 2.2 years          |
-//! | 6     | 2^36               | 2^42               | 139 years          |
-//! | 7     | 2^42               | 2^48               | 8,900 years        |
+//! | level | slot width (ticks) | level span (ticks) | span at 1/8 ms ticks |
+//! |------:|-------------------:|-------------------:|---------------------:|
+//! | 0     | 1                  | 2^6                | 8 ms                 |
+//! | 1     | 2^6                | 2^12               | 512 ms               |
+//! | 2     | 2^12               | 2^18               | 33 s                 |
+//! | 3     | 2^18               | 2^24               | 35 min               |
+//! | 4     | 2^24               | 2^30               | 37 h                 |
+//! | 5     | 2^30               | 2^36               | 99 days              |
+//! | 6     | 2^36               | 2^42               | 17 years             |
+//! | 7     | 2^42               | 2^48               | 1,100 years          |
 //!
 //! # Cost
 //!
