@@ -706,7 +706,9 @@ export declare namespace context {
    * this call: the child is done with {@link DeadlineExceeded} no earlier than `ms`
    * milliseconds later (a `performance.now()` taken before the call, plus `ms`, is at most
    * `performance.now()` when it becomes done), unless it is cancelled or its parent is done
-   * first. `deadline()` is `Date.now() + ms` as of the call.
+   * first. `deadline()` is the call's time plus `ms`, read once from the monotonic clock and
+   * put on the wall clock's scale (`performance.timeOrigin + performance.now() + ms`): that is
+   * `Date.now() + ms` unless the system clock was set since the process started.
    *
    * A zero or negative `ms` (and `-0`, `-Infinity`) gives a context that is done at birth,
    * synchronously, with {@link DeadlineExceeded} (Go does not panic either). Fractions of a

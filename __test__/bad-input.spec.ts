@@ -77,7 +77,7 @@ function foreignContext(): typeof ContextApi {
   cpSync(dirname(entry), join(dir, 'dist'), { recursive: true })
   const copy = createRequire(join(dir, 'dist', 'context.js'))(join(dir, 'dist', 'context.js')) as typeof import('../src/context.ts')
   // No scheduler: nothing made here arms a timer.
-  return copy.createContext(undefined as never, { now: () => performance.now() })
+  return copy.createContext(undefined as never, { now: () => performance.now(), wallNow: Date.now, wallOffset: () => performance.timeOrigin })
 }
 
 /** Things that are not contexts of this library, however they look. */

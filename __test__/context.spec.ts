@@ -1304,10 +1304,10 @@ describe.each(engines)('context on the %s engine', (kind) => {
       gc()
       expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined])
       expect(stops.map((stop) => stop())).toEqual([false, false])
-      const internals = ctx as unknown as Record<string, unknown>
-      expect([internals['_children'], internals['_resolveDone']]).toEqual([undefined, undefined])
+      const internals = ctx as unknown as { _children: unknown; _waiters: { resolveDone: unknown; abort: unknown } }
+      expect([internals._children, internals._waiters.resolveDone]).toEqual([undefined, undefined])
       // The signal handed out is kept (it is what `signal` returns), its controller is not.
-      expect(internals['_abort']).toBe(ctx.signal)
+      expect(internals._waiters.abort).toBe(ctx.signal)
       expect(context.cause(ctx)).toBe(context.Canceled)
     })
 

@@ -63,10 +63,15 @@ type CancelCauseFunc = ContextApi.CancelCauseFunc
 
 /** The clocks a `context` namespace reads. Both can be replaced by a virtual clock. */
 export interface ContextDeps {
-  /** The scheduler's monotonic clock, in ms (compares deadlines made by `withTimeout`). */
+  /** The scheduler's monotonic clock, in ms. */
   readonly now: () => number
-  /** The wall clock, in epoch ms, that `Date` deadlines are measured against; `Date.now` by default. */
-  readonly wallNow?: () => number
+  /** The wall clock, in epoch ms, that `Date` deadlines are measured against. */
+  readonly wallNow: () => number
+  /**
+   * The wall time at the monotonic clock's zero, in epoch ms: `withTimeout` deadlines are
+   * `wallOffset() + now() + ms`, one clock reading.
+   */
+  readonly wallOffset: () => number
 }
 
 type Sentinel = ContextApi.CanceledError | ContextApi.DeadlineExceededError
@@ -124,27 +129,38 @@ function never(): Promise<void> {
   return p
 }
 
-/** Every context: a parent link, the nearest cancelable context, the deadline. */
+/**
+ * Every context: a parent link. What it answers comes from its nearest cancelable context
+ * (`_cancelable`) and the nearest context with a deadline up its chain (`_deadlineOwner`).
+ */
 abstract class Ctx implements Context {
   /** The brand: only objects built by these classes are contexts. */
   readonly #brand = true
   /** The same brand for the type checker (`index.d.ts`); it does not exist at run time. */
   declare readonly [contextBrand]: true
-  /** Parent, for value lookup and for leaving the parent's child set. */
+  /** Parent, for value lookup, the deadline, and leaving the parent's child set. */
   readonly _parent: Ctx | undefined
-  /** Nearest cancelable context (this one if it is cancelable); undefined if never done. */
-  readonly _cancelable: CancelCtx | undefined
-  /** The deadline in epoch ms, as given (fractions kept); undefined if none. */
-  readonly _deadline: number | undefined
-  /** The deadline on the monotonic clock, when it was made by withTimeout (as Go's time.Now().Add). */
-  readonly _monotonicDeadline: number | undefined
 
-  constructor(p: Ctx | undefined, c: CancelCtx | null | undefined, dl: number | undefined, mdl: number | undefined) {
+  constructor(p: Ctx | undefined) {
     this._parent = p
-    // `null` stands for "this context itself" (a subclass cannot pass `this` to super).
-    this._cancelable = c === null ? (this as unknown as CancelCtx) : c
-    this._deadline = dl
-    this._monotonicDeadline = mdl
+  }
+
+  /** The nearest cancelable context (this one if it is cancelable); undefined if never done. */
+  get _cancelable(): CancelCtx | undefined {
+    return undefined
+  }
+
+  /**
+   * The context whose deadline this one has: itself, or the nearest up the chain through
+   * cancelable and value contexts; undefined if none (withoutCancel and the roots have none).
+   * Walked when asked, so that no context carries a field for its ancestors' deadline.
+   */
+  _deadlineOwner(): TimerCtx | undefined {
+    for (let c: Ctx | undefined = this; c !== undefined; c = c._parent) {
+      if (c instanceof TimerCtx) return c
+      if (!(c instanceof CancelCtx || c instanceof ValueCtx)) return undefined
+    }
+    return undefined
   }
 
   static is(v: unknown): v is Ctx {
@@ -152,8 +168,8 @@ abstract class Ctx implements Context {
   }
 
   deadline(): Date | undefined {
-    const d = this._deadline
-    return d === undefined ? undefined : new Date(d)
+    const owner = this._deadlineOwner()
+    return owner === undefined ? undefined : new Date(owner._deadline)
   }
 
   done(): Promise<void> {
@@ -209,7 +225,7 @@ const neverSignals = new WeakMap<Ctx, AbortSignal>()
 class EmptyCtx extends Ctx {
   readonly #label: string
   constructor(label: string) {
-    super(undefined, undefined, undefined, undefined)
+    super(undefined)
     this.#label = label
   }
   _describe(): string {
@@ -224,10 +240,16 @@ const TODO = new EmptyCtx('context.TODO')
 class ValueCtx extends Ctx {
   readonly _key: unknown
   readonly _value: unknown
+  /** The parent's nearest cancelable context, kept so that long chains of values are not walked. */
+  readonly #cancelable: CancelCtx | undefined
   constructor(parent: Ctx, key: unknown, val: unknown) {
-    super(parent, parent._cancelable, parent._deadline, parent._monotonicDeadline)
+    super(parent)
     this._key = key
     this._value = val
+    this.#cancelable = parent._cancelable
+  }
+  override get _cancelable(): CancelCtx | undefined {
+    return this.#cancelable
   }
   _describe(): string {
     return '.WithValue'
@@ -237,7 +259,7 @@ class ValueCtx extends Ctx {
 /** withoutCancel: the parent's values, nothing else. */
 class WithoutCancelCtx extends Ctx {
   constructor(parent: Ctx) {
-    super(parent, undefined, undefined, undefined)
+    super(parent)
   }
   _describe(): string {
     return '.WithoutCancel'
@@ -246,6 +268,20 @@ class WithoutCancelCtx extends Ctx {
 
 /** What a cancelable context holds in its child set. */
 type Child = CancelCtx | Reg
+
+/** What waits on a cancelable context: `done()`'s promise and the signal handed out. */
+class Waiters {
+  /** done()'s promise, once asked for. */
+  done: Promise<void> | undefined = undefined
+  /** Resolves `done`; set while it is pending. */
+  resolveDone: (() => void) | undefined = undefined
+  /**
+   * The signal handed out: undefined until `signal` is read; then its AbortController while
+   * the context is pending (cancel aborts it), and the signal alone once done. Which of the
+   * two it holds follows from the context's `_err`: cancel sets both in one step.
+   */
+  abort: AbortController | AbortSignal | undefined = undefined
+}
 
 /** withCancel, withCancelCause, fromSignal; the base of TimerCtx. */
 class CancelCtx extends Ctx {
@@ -258,38 +294,31 @@ class CancelCtx extends Ctx {
    * here the cause to record when its deadline passes (undefined for none).
    */
   _cause: unknown = undefined
-  /** done()'s promise, once asked for. */
-  _done: Promise<void> | undefined = undefined
-  /** Resolves `_done`; set while it is pending. */
-  _resolveDone: (() => void) | undefined = undefined
-  /**
-   * The signal handed out: undefined until `signal` is read; then its AbortController while
-   * the context is pending (`_err` undefined; cancel aborts it), and the signal alone once
-   * done. Which of the two it holds follows from `_err`: cancel sets both in one step.
-   */
-  _abort: AbortController | AbortSignal | undefined = undefined
+  /** What waits on the context, made on first use: most contexts are never asked for either. */
+  _waiters: Waiters | undefined = undefined
 
-  /** A cancelable child of `parent` with deadline `dl`/`mdl` (the parent's, except for a TimerCtx). */
-  constructor(parent: Ctx, dl: number | undefined, mdl: number | undefined) {
-    super(parent, null, dl, mdl)
+  override get _cancelable(): CancelCtx {
+    return this
   }
 
   _donePromise(): Promise<void> {
-    let p = this._done
+    const w = (this._waiters ??= new Waiters())
+    let p = w.done
     if (p === undefined) {
       if (this._err !== undefined) p = RESOLVED
-      else p = new Promise<void>((resolve) => (this._resolveDone = resolve))
-      this._done = p
+      else p = new Promise<void>((resolve) => (w.resolveDone = resolve))
+      w.done = p
     }
     return p
   }
 
   _signal(): AbortSignal {
-    const ab = this._abort
+    const w = (this._waiters ??= new Waiters())
+    const ab = w.abort
     if (ab !== undefined) return this._err === undefined ? (ab as AbortController).signal : (ab as AbortSignal)
-    if (this._err !== undefined) return (this._abort = AbortSignal.abort(this._cause))
+    if (this._err !== undefined) return (w.abort = AbortSignal.abort(this._cause))
     const ctl = new AbortController()
-    this._abort = ctl
+    w.abort = ctl
     return ctl.signal
   }
 
@@ -306,12 +335,15 @@ class CancelCtx extends Ctx {
 abstract class TimerCtx extends CancelCtx implements Schedulable {
   /** Owned by the scheduler (slot and UNREF bit); 0 when fresh: the timer keeps the process alive. */
   _slotRef = 0
+  /** The deadline, in epoch ms (fractions kept): as given to withDeadline, or as withTimeout computed it. */
+  readonly _deadline: number
   /** The scheduler the timer is armed on (on the prototype of the namespace's subclass). */
   declare readonly _scheduler: Scheduler
 
   /** `why`: the cause to record when the deadline passes, kept in `_cause` until done. */
-  constructor(parent: Ctx, dl: number, mdl: number | undefined, why: unknown) {
-    super(parent, dl, mdl)
+  constructor(parent: Ctx, deadline: number, why: unknown) {
+    super(parent)
+    this._deadline = deadline
     this._cause = why
   }
 
@@ -321,7 +353,7 @@ abstract class TimerCtx extends CancelCtx implements Schedulable {
   }
 
   override _describe(): string {
-    return `.WithDeadline(${new Date(this._deadline!).toISOString()})`
+    return `.WithDeadline(${new Date(this._deadline).toISOString()})`
   }
 }
 
@@ -377,24 +409,30 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
   if (root._err !== undefined) return
   if (cause === undefined || cause === null) cause = err
   if (detach) root._parent!._cancelable?._children?.delete(root)
-  // Phase 1: mark the whole subtree done, breadth first. No user code runs here.
+  // Phase 1: mark the whole subtree done, breadth first. No user code runs here. A context
+  // with nothing waiting and no children, as most are, is done without a queue.
+  if (root._waiters === undefined && root._children === undefined) {
+    markDone(root, err, cause)
+    return
+  }
   let aborts: AbortController[] | undefined
   const queue: CancelCtx[] = [root]
   for (let i = 0; i < queue.length; i++) {
     const c = queue[i]!
-    c._err = err
-    c._cause = cause
-    if (c instanceof TimerCtx) c._scheduler.stop(c)
-    const res = c._resolveDone
-    if (res !== undefined) {
-      c._resolveDone = undefined
-      res()
-    }
-    // Every context queued here was pending, so a handed-out signal still has its controller.
-    const ab = c._abort as AbortController | undefined
-    if (ab !== undefined) {
-      c._abort = ab.signal
-      ;(aborts ??= []).push(ab)
+    markDone(c, err, cause)
+    const w = c._waiters
+    if (w !== undefined) {
+      const res = w.resolveDone
+      if (res !== undefined) {
+        w.resolveDone = undefined
+        res()
+      }
+      // Every context queued here was pending, so a handed-out signal still has its controller.
+      const ab = w.abort as AbortController | undefined
+      if (ab !== undefined) {
+        w.abort = ab.signal
+        ;(aborts ??= []).push(ab)
+      }
     }
     const children = c._children
     if (children !== undefined) {
@@ -411,15 +449,23 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
   if (aborts !== undefined) for (const ctl of aborts) ctl.abort(cause)
 }
 
-/**
- * The cancel functions handed out, bound to their context with `bind`: a bound function is a
- * third smaller than a closure with its scope (64 against 88 bytes here) and as fast to call.
- */
-function cancelCanceled(this: void, c: CancelCtx): void {
-  cancel(c, Canceled, undefined, true)
+/** Sets `c`'s error and cause and stops its timer, if it has one. */
+function markDone(c: CancelCtx, err: Sentinel, cause: unknown): void {
+  c._err = err
+  c._cause = cause
+  if (c instanceof TimerCtx) c._scheduler.stop(c)
 }
-function cancelWithCause(this: void, c: CancelCtx, why?: unknown): void {
-  cancel(c, Canceled, why, true)
+
+/**
+ * The cancel functions handed out: these bound to their context as `this`. A function bound
+ * with no arguments is the smallest function object per context there is (a closure needs a
+ * scope object beside it, and bound arguments an array).
+ */
+function cancelCanceled(this: CancelCtx): void {
+  cancel(this, Canceled, undefined, true)
+}
+function cancelWithCause(this: CancelCtx, why?: unknown): void {
+  cancel(this, Canceled, why, true)
 }
 
 /** Registers `c` with the nearest cancelable context above it, or makes it done at birth if that is done. */
@@ -482,7 +528,8 @@ export function childCount(ctx: unknown): number {
 export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof ContextApi {
   const s = scheduler
   const now = deps.now
-  const wallNow = deps.wallNow ?? Date.now
+  const wallNow = deps.wallNow
+  const wallOffset = deps.wallOffset
 
   /** The deadline contexts of this namespace: their timers are armed on `s`. */
   class DeadlineCtx extends TimerCtx {}
@@ -490,14 +537,14 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
 
   /** A cancelable child of `p`, with `p`'s deadline, attached to it (done at birth if `p` is). */
   function cancelChild(p: Ctx): CancelCtx {
-    const c = new CancelCtx(p, p._deadline, p._monotonicDeadline)
+    const c = new CancelCtx(p)
     attach(c, p)
     return c
   }
 
   function cancelable(p: Ctx): [Context, CancelFunc] {
     const c = cancelChild(p)
-    return [c, cancelCanceled.bind(undefined, c)]
+    return [c, cancelCanceled.bind(c)]
   }
 
   function withCancel(parent: Context): [Context, CancelFunc] {
@@ -506,21 +553,18 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
 
   function withCancelCause(parent: Context): [Context, CancelCauseFunc] {
     const c = cancelChild(asCtx(parent, 'context.withCancelCause', 'parent'))
-    return [c, cancelWithCause.bind(undefined, c)]
+    return [c, cancelWithCause.bind(c)]
   }
 
   /**
-   * The deadline context of `p` at wall time `dl` (monotonic `mdl` when known), expiring
-   * `delay` ms from now (already clamped to MAX_DURATION_MS; ≤ 0: at birth) with cause `why`.
+   * The deadline context of `p` at `deadline` (epoch ms), expiring `delay` ms from now (already
+   * clamped to MAX_DURATION_MS; ≤ 0: at birth) with cause `why`.
    */
-  function timerCtx(p: Ctx, dl: number, mdl: number | undefined, delay: number, why: unknown): [Context, CancelFunc] {
-    const pdl = p._deadline
-    if (pdl !== undefined) {
-      // Go's cur.Before(d): on the monotonic clock when both deadlines carry a reading.
-      const pm = p._monotonicDeadline
-      if (mdl !== undefined && pm !== undefined ? pm < mdl : pdl < dl) return cancelable(p)
-    }
-    const c = new DeadlineCtx(p, dl, mdl, why)
+  function timerCtx(p: Ctx, deadline: number, delay: number, why: unknown): [Context, CancelFunc] {
+    // Go's cur.Before(d): a parent's earlier deadline is the child's; no timer of its own.
+    const owner = p._deadlineOwner()
+    if (owner !== undefined && owner._deadline < deadline) return cancelable(p)
+    const c = new DeadlineCtx(p, deadline, why)
     if (delay > 0 || p._cancelable?._err !== undefined) {
       // Done at birth with the parent's err if the parent is done; else linked and armed.
       attach(c, p)
@@ -528,14 +572,14 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     } else {
       cancel(c, DeadlineExceeded, why, false)
     }
-    return [c, cancelCanceled.bind(undefined, c)]
+    return [c, cancelCanceled.bind(c)]
   }
 
   function withDeadlineCause(parent: Context, d: Date | number, why: unknown, where = 'context.withDeadlineCause'): [Context, CancelFunc] {
     const p = asCtx(parent, where, 'parent')
     const dl = toDeadline(d, where)
     const left = dl - wallNow()
-    return timerCtx(p, dl, undefined, left < Shared.MAX_DURATION_MS ? left : Shared.MAX_DURATION_MS, why)
+    return timerCtx(p, dl, left < Shared.MAX_DURATION_MS ? left : Shared.MAX_DURATION_MS, why)
   }
 
   function withTimeoutCause(parent: Context, ms: number, why: unknown, where = 'context.withTimeoutCause'): [Context, CancelFunc] {
@@ -543,7 +587,8 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
     const delay = toDelay(ms, where)
     // Signed, saturated as Go's Duration: a negative timeout puts the deadline in the past.
     const span = delay > 0 ? delay : ms < -Shared.MAX_DURATION_MS ? -Shared.MAX_DURATION_MS : ms < 0 ? ms : 0
-    return timerCtx(p, wallNow() + span, now() + span, delay, why)
+    // One clock reading, as Go's time.Now().Add: the monotonic clock, on the wall clock's scale.
+    return timerCtx(p, wallOffset() + now() + span, delay, why)
   }
 
   function afterFunc(ctx: Context, f: () => void): () => boolean {
@@ -601,7 +646,7 @@ export function createContext(scheduler: Scheduler, deps: ContextDeps): typeof C
       }
       let c = bySignal.get(signal)
       if (c === undefined) {
-        const ctx = new CancelCtx(BACKGROUND, undefined, undefined)
+        const ctx = new CancelCtx(BACKGROUND)
         if (signal.aborted) {
           cancel(ctx, Canceled, signal.reason, false)
         } else {

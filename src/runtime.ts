@@ -63,9 +63,13 @@ export function engineFactory(kind: EngineKind): EngineFactory {
 export function createRuntime(kind: EngineKind, now: () => number = monotonicNow): Runtime {
   const engines = new EngineSource(engineFactory(kind), now)
   const scheduler = new Scheduler(engines)
-  // The wall clock `Date` deadlines are measured against; a virtual clock replaces it.
+  // The wall clock `Date` deadlines are measured against, and the wall time at the monotonic
+  // clock's zero (`withTimeout` deadlines are that plus a monotonic reading); a virtual clock
+  // replaces both.
   let wallNow: () => number = Date.now
-  const context = createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow() })
+  const realOffset = now === monotonicNow ? performance.timeOrigin : Date.now() - now()
+  let wallOffset: () => number = () => realOffset
+  const context = createContext(scheduler, { now: () => scheduler.clock(), wallNow: () => wallNow(), wallOffset: () => wallOffset() })
   return {
     backend: kind,
     time: createTime(scheduler, createTimerSets(engines)),
@@ -73,11 +77,14 @@ export function createRuntime(kind: EngineKind, now: () => number = monotonicNow
     testing: createTesting({
       scheduler,
       engines,
-      setWallClock(next) {
-        const previous = wallNow
-        wallNow = next
+      setWallClock(nextNow, nextOffset) {
+        const previousNow = wallNow
+        const previousOffset = wallOffset
+        wallNow = nextNow
+        wallOffset = nextOffset
         return () => {
-          wallNow = previous
+          wallNow = previousNow
+          wallOffset = previousOffset
         }
       },
     }),

@@ -29,8 +29,11 @@ export interface TestingDeps {
   readonly scheduler: Scheduler
   /** Where the runtime's engines come from: the clock swaps them all. */
   readonly engines: EngineSource
-  /** Makes `wallNow` the wall clock of the runtime's contexts; returns a function that puts the previous one back. */
-  setWallClock(wallNow: () => number): () => void
+  /**
+   * Makes `wallNow` the wall clock of the runtime's contexts, and `wallOffset` the wall time at
+   * its monotonic clock's zero; returns a function that puts the previous ones back.
+   */
+  setWallClock(wallNow: () => number, wallOffset: () => number): () => void
 }
 
 /**
@@ -78,7 +81,10 @@ export function createTesting(deps: TestingDeps): typeof TestingApi {
       const start = Math.ceil(deps.scheduler.clock())
       const wallStart = Date.now()
       this.#now = start
-      const restoreWall = deps.setWallClock(() => wallStart + (this.#now - start))
+      const restoreWall = deps.setWallClock(
+        () => wallStart + (this.#now - start),
+        () => wallStart - start,
+      )
       const restoreEngines = deps.engines.swap(
         (deliver, now) => {
           const engine = new VirtualEngine(deliver, now)
