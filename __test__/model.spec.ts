@@ -46,6 +46,21 @@ function deadlineAt(start: number, now: number, d: number): number {
   return ceilTick(start + now + delay) - start
 }
 
+/**
+ * The timer of `model` that the engines expire next among those due by `target`: the earliest
+ * deadline, and among equal deadlines the one armed or reset first (the lowest `seq`); -1 if
+ * none is due.
+ */
+function nextDue(model: { active: boolean; deadline: number; seq: number }[], target: number): number {
+  let next = -1
+  for (let i = 0; i < model.length; i++) {
+    const t = model[i]!
+    if (!t.active || t.deadline > target) continue
+    if (next < 0 || t.deadline < model[next]!.deadline || (t.deadline === model[next]!.deadline && t.seq < model[next]!.seq)) next = i
+  }
+  return next
+}
+
 interface ModelTimer {
   active: boolean
   deadline: number
@@ -131,12 +146,7 @@ describe.each(engines)('model-based: timers on the %s engine', (kind) => {
         function modelAdvance(ms: number): void {
           const target = modelNow + ms
           for (;;) {
-            let next = -1
-            for (let i = 0; i < model.length; i++) {
-              const t = model[i]!
-              if (!t.active || t.deadline > target) continue
-              if (next < 0 || t.deadline < model[next]!.deadline || (t.deadline === model[next]!.deadline && t.seq < model[next]!.seq)) next = i
-            }
+            const next = nextDue(model, target)
             if (next < 0) break
             const t = model[next]!
             modelNow = Math.max(modelNow, t.deadline)
@@ -239,12 +249,7 @@ describe.each(engines)('model-based: timer sets on the %s engine', (kind) => {
         const modelAdvance = (ms: number): void => {
           const target = modelNow + ms
           for (;;) {
-            let next = -1
-            for (let key = 0; key < model.length; key++) {
-              const t = model[key]!
-              if (!t.active || t.deadline > target) continue
-              if (next < 0 || t.deadline < model[next]!.deadline || (t.deadline === model[next]!.deadline && t.seq < model[next]!.seq)) next = key
-            }
+            const next = nextDue(model, target)
             if (next < 0) break
             const t = model[next]!
             modelNow = Math.max(modelNow, t.deadline)
