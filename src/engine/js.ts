@@ -1,12 +1,13 @@
 /**
- * The TypeScript engine: the same timing wheel as the Rust engine (`./wheel.ts` mirrors
+ * The TypeScript engine: the timing wheel of `./wheel.ts` (the same rules as the Rust wheel in
  * `crates/wheel/src/wheel`), run on the event loop.
  *
- * It consumes the command ring synchronously whenever the scheduler publishes a batch, and
- * keeps exactly one Node timer, armed for the wheel's next expiration (never more than
- * 2^31-1 ms ahead, Node's limit; a longer wait is re-armed in steps). The Node timer may fire
- * up to a millisecond early on the `performance.now()` clock; the wheel is polled with the
- * current tick, so nothing is reported early, and the Node timer is simply armed again.
+ * It applies the command ring synchronously whenever a batch is published, and keeps exactly
+ * one Node timer, armed for the wheel's next expiration (never more than 2^31-1 ms ahead,
+ * Node's limit; a longer wait is re-armed in steps). Node's timers count whole milliseconds
+ * from the loop's cached time, so the last millisecond before a deadline is closed with turns
+ * of the loop instead (`schedule`). The wheel is polled with the current tick, so nothing is
+ * reported early.
  *
  * Cost: arm and cancel are the wheel's O(1) plus reading the command; the Node timer is
  * re-armed only when the earliest deadline moves earlier, so a steady stream of timers with
