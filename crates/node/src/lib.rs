@@ -25,8 +25,7 @@ use napi::threadsafe_function::{
 use napi_derive::napi;
 
 /// The JavaScript function that receives batches: `(ids: Uint32Array, nowTick: number)`.
-type Deliver =
-  ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64)>, Status, false, true>;
+type Deliver = ThreadsafeFunction<(), UnknownReturnValue, FnArgs<(Uint32Array, f64)>, Status, false, true>;
 
 /// Tells JavaScript that a batch waits, by queueing one non-blocking call.
 struct TsfnNotify(Deliver);

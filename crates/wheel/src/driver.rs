@@ -34,7 +34,8 @@ use std::time::Duration;
 
 use crate::clock::{ms_to_tick_ceil, tick_to_ms, Clock};
 use crate::constants::{
-  CMD_ARM_AFTER, CMD_ARM_AT, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE, STATE_CLOSED,
+  CMD_ARM_AFTER, CMD_ARM_AT, CMD_BASE, CMD_CANCEL, MAX_DURATION_MS, MAX_INDEX, RING_CAPACITY, STATE_AWAKE,
+  STATE_CLOSED,
 };
 use crate::outbox::{Expired, Outbox};
 use crate::shared::{Command, SharedMemory};
@@ -89,7 +90,11 @@ impl Core {
       }
       CMD_ARM_AT if cmd.index <= MAX_INDEX => {
         // A time before now is due at once; NaN is not a time JavaScript sends.
-        let when = if cmd.value > 0.0 { ms_to_tick_ceil(cmd.value) } else { 0 };
+        let when = if cmd.value > 0.0 {
+          ms_to_tick_ceil(cmd.value)
+        } else {
+          0
+        };
         self.wheel.arm(
           TimerId {
             index: cmd.index,
