@@ -4,6 +4,7 @@
 //
 //   node benchmark/ab.mjs <rev> [--suites steady-arm,steady-stop,...] [--engine native|js]
 //                               [--rounds R] [--n N]
+//   BENCH_NODE=24 node benchmark/ab.mjs ...   the same on Node 24 as scripts/runtimes.mjs installs it
 //
 // The baseline is `git archive <rev>` unpacked into target/ab/<commit>/ and built there once
 // (`npm run build:ts`, and `npm run build:native` when the native engine is measured, with this
@@ -27,8 +28,11 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writ
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onBenchNode } from './lib/bench-node.mjs'
 import { median } from './lib/common.mjs'
 import { foreignNote, measured, NOISY_PCT, runResult, serveAndLoad } from './lib/orchestrate.mjs'
+
+onBenchNode()
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)

@@ -5,6 +5,7 @@
 //   BENCH_ROUNDS=3 node benchmark/run.mjs  every case of S1–S7 three times, the whole sequence
 //                                      repeated, each figure the median of its rounds (S8 always
 //                                      runs its own rounds); about 3× as long
+//   BENCH_NODE=24 node benchmark/run.mjs   the same on Node 24 as scripts/runtimes.mjs installs it
 //
 // Engines: afterfunc's native engine and TypeScript engine (the public package, with
 // AFTERFUNC_BACKEND=native|js), Node's own timers, and Go (benchmark/go, built once).
@@ -19,10 +20,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onBenchNode } from './lib/bench-node.mjs'
 import { chartSvg } from './lib/chart.mjs'
 import { median } from './lib/common.mjs'
 import { foreignNote, measured, NOISY_PCT, runResult, serveAndLoad } from './lib/orchestrate.mjs'
 import { fmt, renderTable, target } from './lib/table.mjs'
+
+onBenchNode()
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)
@@ -72,6 +76,8 @@ function machineInfo() {
     memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
     kernel: `${os.type()} ${os.release()}`,
     node: process.version,
+    node_binary: process.execPath,
+    bench_node: process.env.BENCH_NODE || undefined,
     v8: process.versions.v8,
     go: go.status === 0 ? go.stdout.trim() : undefined,
     date: new Date().toISOString(),
