@@ -2,8 +2,8 @@
 // side, to tell whether a change moved a figure on a machine where one run's figures move by
 // ±30%.
 //
-//   node benchmark/ab.mjs <rev> [--suites steady-arm,steady-stop,...] [--engine native|js]
-//                               [--rounds R] [--n N]
+//   node benchmark/ab.mjs <rev> [--suites steady-arm,steady-stop,...]
+//                               [--engine native|js|set-native|set-js] [--rounds R] [--n N]
 //   BENCH_NODE=24 node benchmark/ab.mjs ...   the same on Node 24 as scripts/runtimes.mjs installs it
 //
 // The baseline is `git archive <rev>` unpacked into target/ab/<commit>/ and built there once
@@ -98,13 +98,20 @@ const FIGURES = {
 /** S8 as `npm run bench` runs it in full: connections, measured seconds, warm-up seconds. */
 const S8 = { connections: 2000, seconds: 3, warmup: 1 }
 const DEFAULT_SUITES = ['steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
+/** N of a suite unless --n says otherwise: as `npm run bench` runs it in full. */
+const DEFAULT_N = { ctx: 100_000, 'ctx-bytes': 100_000 }
+/** The suites a TimerSet engine runs (one set has one callback, and no contexts or server). */
+const SET_SUITES = ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
+/** The afterfunc engine (AFTERFUNC_BACKEND) behind an engine of ab.mjs. */
+const backendOf = (engine) => engine.replace(/^set-/, '')
 
 function usage(message) {
   if (message) process.stderr.write(`ab: ${message}\n`)
   process.stderr.write(
-    'usage: node benchmark/ab.mjs <rev> [--suites a,b,...] [--engine native|js] [--rounds R] [--n N]\n' +
+    'usage: node benchmark/ab.mjs <rev> [--suites a,b,...] [--engine native|js|set-native|set-js] [--rounds R] [--n N]\n' +
       `  suites: ${Object.keys(FIGURES).join(', ')} (default ${DEFAULT_SUITES.join(',')})\n` +
-      '  engine: native (default) or js; rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000; S8 (server): not used)\n',
+      `  engine: native (default), js, or one TimerSet on either (set-native, set-js: ${SET_SUITES.join(', ')})\n` +
+      '  rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000; S8 (server): not used)\n',
   )
   process.exit(2)
 }
@@ -125,7 +132,9 @@ function parseArgs(argv) {
   }
   if (opts.rev === undefined) usage('which revision is the baseline?')
   for (const s of opts.suites) if (!(s in FIGURES)) usage(`unknown suite ${s}`)
-  if (opts.engine !== 'native' && opts.engine !== 'js') usage(`engine must be native or js, got ${opts.engine}`)
+  if (!['native', 'js', 'set-native', 'set-js'].includes(opts.engine)) usage(`engine must be native, js, set-native or set-js, got ${opts.engine}`)
+  const notForSets = opts.suites.filter((suite) => !SET_SUITES.includes(suite))
+  if (opts.engine.startsWith('set-') && notForSets.length > 0) usage(`${opts.engine} does not run ${notForSets.join(', ')}`)
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) usage('--rounds must be a positive integer')
   if (opts.n !== undefined && !(Number.isInteger(opts.n) && opts.n > 0)) usage('--n must be a positive integer')
   return opts
@@ -215,10 +224,11 @@ async function main() {
   const commit = sh('git', ['rev-parse', '--verify', `${opts.rev}^{commit}`]).trim()
   const head = sh('git', ['rev-parse', 'HEAD']).trim()
   const dirty = sh('git', ['status', '--porcelain', '--untracked-files=no']).trim() !== ''
-  const baseline = prepareBaseline(commit, opts.engine)
-  checkLoads(baseline, opts.engine, 'baseline')
-  checkLoads(root, opts.engine, 'candidate')
-  if (opts.engine === 'native') {
+  const backend = backendOf(opts.engine)
+  const baseline = prepareBaseline(commit, backend)
+  checkLoads(baseline, backend, 'baseline')
+  checkLoads(root, backend, 'candidate')
+  if (backend === 'native') {
     const stale = staleRust()
     if (stale.length) log(`warning: Rust sources newer than this checkout's addon (run \`npm run build:native\`): ${stale.join(', ')}`)
   }
@@ -231,9 +241,9 @@ async function main() {
   const records = []
   for (let round = 0; round < opts.rounds; round++) {
     for (const suite of opts.suites) {
-      const n = opts.n ?? (suite.startsWith('ctx') ? 100_000 : 1_000_000)
+      const n = opts.n ?? DEFAULT_N[suite] ?? 1_000_000
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
-        const env = { ...process.env, AFTERFUNC_BACKEND: opts.engine, BENCH_PACKAGE: side.dir }
+        const env = { ...process.env, AFTERFUNC_BACKEND: backend, BENCH_PACKAGE: side.dir }
         const record = await measured(async () => {
           const result =
             suite === 'server'

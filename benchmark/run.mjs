@@ -1,17 +1,18 @@
 // `npm run bench`: every suite of the benchmark, on every engine, side by side in one run.
 //
-//   node benchmark/run.mjs            full run (N = 10k, 100k, 1M; about 6 minutes on a quiet machine)
-//   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k; about 2–3 minutes)
-//   BENCH_ROUNDS=3 node benchmark/run.mjs  every case of S1–S7 three times, the whole sequence
-//                                      repeated, each figure the median of its rounds (S8 always
-//                                      runs its own rounds); about 3× as long
+//   node benchmark/run.mjs                 full run (N = 10k, 100k, 1M)
+//   BENCH_QUICK=1 node benchmark/run.mjs   quick run (N = 10k, 100k, shorter runs of each case)
+//   BENCH_ROUNDS=3 node benchmark/run.mjs  every case before S8 three times, the whole sequence
+//                                          repeated, each figure the median of its rounds (S8
+//                                          always runs its own rounds); 3× as long
 //   BENCH_NODE=24 node benchmark/run.mjs   the same on Node 24 as scripts/runtimes.mjs installs it
 //
 // Engines: afterfunc's native engine and TypeScript engine (the public package, with
-// AFTERFUNC_BACKEND=native|js), Node's own timers, and Go (benchmark/go, built once).
+// AFTERFUNC_BACKEND=native|js), the same with one TimerSet (set-native, set-js), Node's own
+// timers, the npm package retimer, and Go (benchmark/go, built once).
 // Each (suite, engine, N) runs in its own child process (`node --expose-gc benchmark/child.mjs`),
 // so no two cases share a heap. Prints one table (figures at the largest N, ratios against
-// Node's timers in the same run, the issue's targets marked met or missed), writes
+// Node's timers in the same run, the issue's first targets marked met or missed), writes
 // benchmark/results.json (every raw figure and the machine) and benchmark/chart.svg (S1, S3
 // and S5 against N). How each figure is measured: benchmark/README.md.
 
@@ -110,10 +111,16 @@ function buildGo() {
 // ---------------------------------------------------------------- children
 
 function envFor(engine) {
-  const env = { ...process.env, BENCH_TIME_MS: String(config.tinybench_time_ms), BENCH_WARMUP_MS: String(config.tinybench_warmup_ms), BENCH_IDLE_MS: String(config.idle_ms) }
+  const env = {
+    ...process.env,
+    BENCH_TIME_MS: String(config.tinybench_time_ms),
+    BENCH_WARMUP_MS: String(config.tinybench_warmup_ms),
+    BENCH_IDLE_MS: String(config.idle_ms),
+  }
   delete env.AFTERFUNC_BACKEND
   if (engine === 'native' || engine === 'js') env.AFTERFUNC_BACKEND = engine
-  if (engine === 'native-signal') env.AFTERFUNC_BACKEND = 'native'
+  if (engine === 'native-signal' || engine === 'set-native') env.AFTERFUNC_BACKEND = 'native'
+  if (engine === 'set-js') env.AFTERFUNC_BACKEND = 'js'
   return env
 }
 
@@ -162,17 +169,24 @@ async function serveOnce(variant, round) {
 
 // ---------------------------------------------------------------- the run
 
-let machine, ENGINES, WITH_GO, elapsed
+// ENGINES: afterfunc's engines and Node's timers, in every suite; WITH_GO: and Go where it has
+// the suite; SETS: one TimerSet on each afterfunc engine; PEERS: the npm packages users pick
+// instead (S1–S4).
+const PEERS = ['retimer']
+let machine, ENGINES, WITH_GO, SETS, elapsed
 if (saved) {
   machine = saved.machine
   runs.push(...saved.runs)
   elapsed = saved.elapsed_s
   ENGINES = ['native', 'js', 'node'].filter((e) => runs.some((r) => r.engine === e))
   WITH_GO = runs.some((r) => r.engine === 'go') ? [...ENGINES, 'go'] : ENGINES
+  SETS = ['set-native', 'set-js'].filter((e) => runs.some((r) => r.engine === e))
 } else {
   machine = machineInfo()
   log(`${machine.cpu_model}, ${machine.cores} cores, Node ${machine.node}, ${machine.go ?? 'no Go'}; N = ${NS.map(fmtN).join(', ')}${QUICK ? ' (quick)' : ''}`)
-  ENGINES = nativeAvailable() ? ['native', 'js', 'node'] : ['js', 'node']
+  const native = nativeAvailable()
+  ENGINES = native ? ['native', 'js', 'node'] : ['js', 'node']
+  SETS = native ? ['set-native', 'set-js'] : ['set-js']
   goBin = buildGo()
   WITH_GO = goBin ? [...ENGINES, 'go'] : ENGINES
 
@@ -180,13 +194,14 @@ if (saved) {
   // passing disturbance of the machine moves one round of a figure, not all of them.
   for (let round = 0; round < ROUNDS; round++) {
     for (const n of NS) {
-      for (const suite of ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire']) {
-        for (const engine of WITH_GO) await run(suite, engine, n, round)
+      for (const suite of ['scale', 'steady-arm', 'steady-reset', 'steady-stop']) {
+        for (const engine of [...WITH_GO, ...PEERS, ...SETS]) await run(suite, engine, n, round)
       }
+      for (const engine of WITH_GO) await run('fire', engine, n, round)
     }
     await run('memory-floor', 'node', NMAX, round)
     for (const engine of ENGINES) await run('fire-burst', engine, NMAX, round)
-    for (const engine of ENGINES) await run('fire-noop', engine, NMAX, round)
+    for (const engine of [...ENGINES, ...SETS]) await run('fire-noop', engine, NMAX, round)
     for (const suite of ['ctx', 'ctx-bytes']) {
       for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight, round)
     }
@@ -223,18 +238,26 @@ const get = (suite, engine, n = NMAX) => {
   const rs = runs.filter((r) => r.suite === suite && r.engine === engine && r.n === n && !r.error)
   return rs.length === 0 ? undefined : medianRecord(rs)
 }
-/** Values of one figure per engine; `noisy` lists the engines whose case ran beside other load. */
-function pick(suite, f, n = NMAX, engines = ['native', 'js', 'node', 'go']) {
+/**
+ * Values of one figure per column of the table (each an engine's own column, unless
+ * `engineOf` names the engine whose record fills it); `noisy` lists the columns whose case ran
+ * beside other load.
+ */
+function pick(suite, f, n = NMAX, columns = ['native', 'js', 'node', 'retimer', 'go'], engineOf = {}) {
   const values = {}
   const noisy = new Set()
-  for (const e of engines) {
+  for (const column of columns) {
+    const e = engineOf[column] ?? column
     const r = get(suite, e, n)
     if (!r) continue
-    values[e] = f(r, e)
-    if (values[e] !== undefined && r.foreign_cpu_pct >= NOISY_PCT) noisy.add(e)
+    values[column] = f(r, e)
+    if (values[column] !== undefined && r.foreign_cpu_pct >= NOISY_PCT) noisy.add(column)
   }
   return { values, noisy }
 }
+/** A TimerSet row: the native and js columns hold one set on each engine (set-native, set-js), beside Node's timers. */
+const pickSet = (suite, f, n = NMAX) => pick(suite, f, n, ['native', 'js', 'node'], { native: 'set-native', js: 'set-js' })
+const SET = 'TimerSet:'
 /** Median over the S8 rounds of one variant. */
 const serverAvg = (variant, f) => {
   const vs = runs.filter((r) => r.suite === 'server' && r.engine === variant && !r.error).map(f)
@@ -258,35 +281,51 @@ const s1Pair = add('S1 arm', `steady: arm+stop pair, ns/op (${N} live)`, 'lower'
   target.faster(row, 'js', 5),
   target.noSlowerThanGo(row, 'native'),
 ], 'op')
+add('S1 arm', `${SET} steady: reset of a key not pending, then stop of it, ns/op`, 'lower', pickSet('steady-arm', (r) => r.pair?.ns), undefined, 'op')
 add('S1 arm', 'steady floor: a new two-field object put in a long-lived table, then taken out, ns/op (no timer)', 'abs', pick('steady-arm', (r) => r.floor?.ns, NMAX, ['native', 'js', 'node']), () => [
   target.info(`10× Node's pair needs ≤ ${fmt(s1Pair.values.node / 10)} ns per pair, this floor included`),
 ], 'op')
-add('S1 arm', 'steady: arm alone (stop untimed), ns/op', 'lower', pick('steady-arm', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node']), undefined, 'op')
+add('S1 arm', 'steady: arm alone (stop untimed), ns/op', 'lower', pick('steady-arm', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node', 'retimer']), undefined, 'op')
 add('S1 arm', 'steady: arm+stop pair, process CPU ns/op', 'lower', pick('steady-arm', (r) => r.pair?.cpu_ns), undefined, 'cpu')
 add('S1 arm', `scale: first ${N} arms, JS-thread ns/op`, 'lower', pick('scale', (r) => r.arm.wall_ns), undefined, 'op')
+add('S1 arm', `${SET} scale: first reset of ${N} keys, JS-thread ns/op (Node: first ${N} setTimeout calls)`, 'lower', pickSet('scale', (r) => r.arm.wall_ns), undefined, 'op')
 add('S1 arm', `scale: first ${N} arms, process CPU ns/op`, 'lower', pick('scale', (r) => r.arm.cpu_ns), undefined, 'cpu')
-add('S2 reset', 'steady: reset (Node: refresh()), ns/op', 'lower', pick('steady-reset', (r) => r.pair?.ns), (row) => [target.faster(row, 'native', 5)], 'op')
+add('S1 arm', `${SET} scale: first reset of ${N} keys, process CPU ns/op`, 'lower', pickSet('scale', (r) => r.arm.cpu_ns), undefined, 'cpu')
+add('S2 reset', 'steady: reset (Node: refresh(); retimer: reschedule()), ns/op', 'lower', pick('steady-reset', (r) => r.pair?.ns), (row) => [target.faster(row, 'native', 5)], 'op')
+add('S2 reset', `${SET} steady: reset of pending key j, ns/op`, 'lower', pickSet('steady-reset', (r) => r.pair?.ns), undefined, 'op')
+add('S2 reset', 'steady: reset, V8 heap bytes allocated per op', 'abs', pick('steady-reset', (r) => r.pair?.alloc_bytes, NMAX, ['native', 'js', 'node', 'retimer']))
+add('S2 reset', `${SET} steady: reset, V8 heap bytes allocated per op`, 'abs', pickSet('steady-reset', (r) => r.pair?.alloc_bytes))
 add('S2 reset', 'steady: reset, process CPU ns/op', 'lower', pick('steady-reset', (r) => r.pair?.cpu_ns), undefined, 'cpu')
+add('S2 reset', `${SET} steady: reset, process CPU ns/op`, 'lower', pickSet('steady-reset', (r) => r.pair?.cpu_ns), undefined, 'cpu')
 add('S2 reset', `scale: first ${N} resets, JS-thread ns/op`, 'lower', pick('scale', (r) => r.reset.wall_ns), undefined, 'op')
+add('S2 reset', `${SET} scale: first ${N} resets of pending keys, JS-thread ns/op`, 'lower', pickSet('scale', (r) => r.reset.wall_ns), undefined, 'op')
 add('S2 reset', `scale: first ${N} resets, process CPU ns/op`, 'lower', pick('scale', (r) => r.reset.cpu_ns), undefined, 'cpu')
 add('S3 stop', 'steady: stop+arm pair (Node: clearTimeout), ns/op', 'lower', pick('steady-stop', (r) => r.pair?.ns), (row) => [target.faster(row, 'native', 5)], 'op')
-add('S3 stop', 'steady: stop alone (re-arm untimed), ns/op', 'lower', pick('steady-stop', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node']), (row) => [
+add('S3 stop', `${SET} steady: stop of pending key j, then reset of it, ns/op`, 'lower', pickSet('steady-stop', (r) => r.pair?.ns), undefined, 'op')
+add('S3 stop', 'steady: stop alone (re-arm untimed), ns/op', 'lower', pick('steady-stop', (r) => r.alone?.ns, NMAX, ['native', 'js', 'node', 'retimer']), (row) => [
   target.faster(row, 'native', 5),
 ], 'op')
+add('S3 stop', `${SET} steady: stop alone of pending keys (reset untimed), ns/op`, 'lower', pickSet('steady-stop', (r) => r.alone?.ns), undefined, 'op')
+add('S3 stop', 'steady: stop alone, V8 heap bytes allocated per op', 'abs', pick('steady-stop', (r) => r.alone?.alloc_bytes, NMAX, ['native', 'js', 'node', 'retimer']))
+add('S3 stop', `${SET} steady: stop alone, V8 heap bytes allocated per op`, 'abs', pickSet('steady-stop', (r) => r.alone?.alloc_bytes))
 add('S3 stop', 'steady: stop+arm pair, process CPU ns/op', 'lower', pick('steady-stop', (r) => r.pair?.cpu_ns), undefined, 'cpu')
 add('S3 stop', `scale: first ${N} stops, JS-thread ns/op`, 'lower', pick('scale', (r) => r.stop.wall_ns), undefined, 'op')
+add('S3 stop', `${SET} scale: first ${N} stops of pending keys, JS-thread ns/op`, 'lower', pickSet('scale', (r) => r.stop.wall_ns), undefined, 'op')
 add('S3 stop', `scale: first ${N} stops, process CPU ns/op`, 'lower', pick('scale', (r) => r.stop.cpu_ns), undefined, 'cpu')
 add('S4 memory', `heapUsed+external B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.heap_bytes))
+add('S4 memory', `${SET} heapUsed+external B per pending key (${N})`, 'bytes', pickSet('scale', (r) => r.memory.heap_bytes))
 const s4Rss = add('S4 memory', `RSS B/timer (${N} live)`, 'bytes', pick('scale', (r) => r.memory.rss_bytes), (row) => [
   target.fraction(row, 'native', 0.5),
   target.fraction(row, 'js', 0.6),
 ])
+add('S4 memory', `${SET} RSS B per pending key (${N}), everything included`, 'bytes', pickSet('scale', (r) => r.memory.rss_bytes))
 add('S4 memory', `floor: RSS B per plain two-field object, ${N} made in one loop and held (no timer library)`, 'abs', pick('memory-floor', (r) => r.memory.rss_bytes, NMAX, ['node']), () => [
   target.info(`0.5× Node's timers is ≤ ${fmt(s4Rss.values.node / 2)} B per timer, this floor included`),
 ])
 add('S5 fire', `main-thread CPU ns/fire (${N} in 100 ms; Go: process)`, 'lower', pick('fire', (r, e) => (e === 'go' ? r.cpu_per_fire_ns : r.main_cpu_per_fire_ns)), (row) => [target.faster(row, 'native', 10, '10× less')], 'cpu')
 add('S5 fire', 'process CPU ns/fire (all threads)', 'lower', pick('fire', (r) => r.cpu_per_fire_ns), undefined, 'cpu')
 add('S5 fire', 'main-thread CPU ns/fire, one shared no-op callback (no lateness recorded)', 'lower', pick('fire-noop', (r) => r.main_cpu_per_fire_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')
+add('S5 fire', `${SET} main-thread CPU ns/expiry, the set's one callback (no-op)`, 'lower', pickSet('fire-noop', (r) => r.main_cpu_per_fire_ns), undefined, 'cpu')
 add('S5 fire', 'wheel-thread CPU ns/fire', 'abs', pick('fire', (r, e) => (e === 'native' ? r.wheel_cpu_per_fire_ns : undefined)))
 add('S5 fire', 'callbacks alone, plain loop, ns/fire (floor)', 'abs', pick('fire', (r) => r.callback_floor_ns, NMAX, ['native', 'js', 'node']))
 add('S5 fire', 'delivery alone: main-thread CPU minus the floor, ns/fire', 'lower', pick('fire', (r) => r.main_cpu_per_fire_ns - r.callback_floor_ns, NMAX, ['native', 'js', 'node']), undefined, 'cpu')
@@ -346,6 +385,8 @@ if (ENGINES.includes('native')) {
 
 // ---------------------------------------------------------------- chart
 
+/** The engines of the S1 and S3 panels. */
+const CHARTED = [...WITH_GO, ...PEERS, ...SETS]
 const series = (suite, f, dashed, engines = WITH_GO) =>
   engines.map((engine) => ({ engine, dashed, points: NS.map((n) => { const r = get(suite, engine, n); return [n, r ? f(r, engine) : undefined] }) }))
 const svg = chartSvg({
@@ -357,14 +398,14 @@ const svg = chartSvg({
       unit: 'ns per op',
       solidLabel: 'steady arm+stop pair',
       dashedLabel: 'cold: first N arms',
-      series: [...series('steady-arm', (r) => r.pair?.ns, false), ...series('scale', (r) => r.arm.wall_ns, true)],
+      series: [...series('steady-arm', (r) => r.pair?.ns, false, CHARTED), ...series('scale', (r) => r.arm.wall_ns, true, CHARTED)],
     },
     {
       title: 'S3 stop',
       unit: 'ns per op',
       solidLabel: 'steady stop+arm pair',
       dashedLabel: 'cold: first N stops',
-      series: [...series('steady-stop', (r) => r.pair?.ns, false), ...series('scale', (r) => r.stop.wall_ns, true)],
+      series: [...series('steady-stop', (r) => r.pair?.ns, false, CHARTED), ...series('scale', (r) => r.stop.wall_ns, true, CHARTED)],
     },
     {
       title: 'S5 fire (N due in 100 ms)',
@@ -390,6 +431,7 @@ console.log(
     `\nload average 1 min at start ${machine.loadavg_at_start[0].toFixed(2)}, at end ${machine.loadavg_at_end[0].toFixed(2)}\n`,
 )
 console.log(table)
+console.log(`\nRows that begin "${SET}": the native and js columns are one time.newTimerSet on each engine (set-native, set-js), keys 0..N-1, one callback.`)
 if (rows.some((r) => r.noisy.length)) console.log(`\n† measured while other processes used ≥ ${NOISY_PCT}% of the machine (see foreign_cpu_pct in results.json)`)
 const failed = runs.filter((r) => r.error)
 if (failed.length) console.log(`\n${failed.length} case(s) failed: ${failed.map((r) => `${r.suite}/${r.engine}/${r.n}`).join(', ')}`)

@@ -2,8 +2,16 @@
 // suite. Solid lines: the steady figure (S1, S3) or main-thread CPU per fire (S5); dashed
 // lines: the cold "scale" figure (S1, S3) or process CPU per fire (S5).
 
-const COLORS = { native: '#d62728', js: '#1f77b4', node: '#2ca02c', go: '#9467bd' }
-const LABELS = { native: 'afterfunc native', js: 'afterfunc js', node: "Node's timers", go: 'Go time.AfterFunc' }
+const COLORS = { native: '#d62728', js: '#1f77b4', node: '#2ca02c', go: '#9467bd', retimer: '#8c564b', 'set-native': '#ff7f0e', 'set-js': '#17becf' }
+const LABELS = {
+  native: 'afterfunc native',
+  js: 'afterfunc js',
+  node: "Node's timers",
+  go: 'Go time.AfterFunc',
+  retimer: 'retimer',
+  'set-native': 'TimerSet native',
+  'set-js': 'TimerSet js',
+}
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 const fmtN = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n))

@@ -24,17 +24,22 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 export const immediate = () => new Promise((resolve) => setImmediate(resolve))
 
 /**
- * Loads the engine a child runs: 'native' or 'js' import the public package (its ESM entry)
- * with AFTERFUNC_BACKEND set; 'node' imports nothing (Node's own timers). The package is this
- * checkout's, or the one in the directory BENCH_PACKAGE names (an A/B run's baseline, ab.mjs).
+ * Loads what the engine a child runs needs: 'native' and 'js', and the TimerSet engines
+ * 'set-native' and 'set-js', import the public package (its ESM entry) with AFTERFUNC_BACKEND
+ * set and return it; 'retimer' returns the `retimer` function (the npm package); 'node' imports
+ * nothing and returns undefined (Node's own timers). The package is this checkout's, or the one
+ * in the directory BENCH_PACKAGE names (an A/B run's baseline, ab.mjs).
  */
 export async function loadEngine(engine) {
   if (engine === 'node') return undefined
-  if (engine !== 'native' && engine !== 'js') throw new Error(`unknown engine ${engine}`)
-  process.env.AFTERFUNC_BACKEND = engine
+  if (engine === 'retimer') return (await import('retimer')).default
+  const backend = engine.startsWith('set-') ? engine.slice('set-'.length) : engine
+  if (backend !== 'native' && backend !== 'js') throw new Error(`unknown engine ${engine}`)
+  process.env.AFTERFUNC_BACKEND = backend
   const pkg = process.env.BENCH_PACKAGE
   const lib = await import(pkg ? pathToFileURL(path.join(pkg, 'index.mjs')).href : '../../index.mjs')
-  if (lib.backend !== engine) throw new Error(`wanted the ${engine} engine, got ${lib.backend}`)
+  if (lib.backend !== backend) throw new Error(`wanted the ${backend} engine, got ${lib.backend}`)
+  if (backend !== engine && typeof lib.time.newTimerSet !== 'function') throw new Error(`engine ${engine}: this afterfunc has no time.newTimerSet`)
   return lib
 }
 

@@ -14,20 +14,26 @@
 // is late by the rest of the run that armed it (documented, never early); Node reads the
 // loop's cached time, taken before the run, so its timers fire early by the same amount.
 //
+// The TimerSet engines (`set-native`, `set-js`) run `noop` only: one set whose callback is the
+// shared one, timer i being key i, armed by `set.reset(i, d)` in the same order and chunks.
+//
 // CPU is read over the firing window only (from shortly before the first deadline to the last
 // callback): the whole process (process.cpuUsage), the main thread and, for the native engine,
 // the wheel thread (both from /proc/self/task/<tid>/schedstat).
 
 import { performance } from 'node:perf_hooks'
 import { cpuDelta, cpuSnapshot, immediate, mainThreadCpuNs, quantile, settle, sleep, wheelThreadId } from './common.mjs'
+import { isSet } from './timers.mjs'
 
 export const WINDOW_MS = 100
 const LEAD_MS = 200
 export const CHUNK = 1000
 
-export async function fire(lib, N, mode = 'chunked') {
-  const node = lib === undefined
-  const afterFunc = node ? undefined : lib.time.afterFunc
+export async function fire(engine, lib, N, mode = 'chunked') {
+  const node = engine === 'node'
+  const setEngine = isSet(engine)
+  if (setEngine && mode !== 'noop') throw new Error(`${engine} runs fire-noop only: a set has one callback`)
+  const afterFunc = node || setEngine ? undefined : lib.time.afterFunc
   const deadline = new Float64Array(N)
   const late = new Float64Array(N)
   // Random positions in the window, fixed seed (xorshift32), numbered in window order, so timer
@@ -76,8 +82,15 @@ export async function fire(lib, N, mode = 'chunked') {
             if (++fired === N) done()
           }
   }
+  const set = setEngine ? lib.time.newTimerSet(shared) : undefined
   // Warm the engine (and create it) on a few timers, then a collection, so neither lands in the window.
-  await new Promise((resolve) => (node ? setTimeout(resolve, 1) : afterFunc(1, resolve)))
+  if (setEngine) {
+    set.reset(N, 1)
+    while (set.has(N)) await immediate()
+    fired = 0 // the warm-up key went through the shared callback
+  } else {
+    await new Promise((resolve) => (node ? setTimeout(resolve, 1) : afterFunc(1, resolve)))
+  }
   globalThis.gc()
   globalThis.gc()
 
@@ -93,15 +106,25 @@ export async function fire(lib, N, mode = 'chunked') {
           setTimeout(callbacks[i], d)
         }
       }
-    : (from, to) => {
-        for (let k = from; k < to; k++) {
-          const i = order[k]
-          const now = performance.now()
-          const d = Math.max(1, Math.ceil(open + pos[i] - now))
-          deadline[i] = now + d
-          afterFunc(d, callbacks[i])
+    : setEngine
+      ? (from, to) => {
+          for (let k = from; k < to; k++) {
+            const i = order[k]
+            const now = performance.now()
+            const d = Math.max(1, Math.ceil(open + pos[i] - now))
+            deadline[i] = now + d
+            set.reset(i, d)
+          }
         }
-      }
+      : (from, to) => {
+          for (let k = from; k < to; k++) {
+            const i = order[k]
+            const now = performance.now()
+            const d = Math.max(1, Math.ceil(open + pos[i] - now))
+            deadline[i] = now + d
+            afterFunc(d, callbacks[i])
+          }
+        }
   const armStart = performance.now()
   if (mode === 'burst') arm(0, N) // `noop` arms as `chunked` does
   else {
@@ -120,7 +143,7 @@ export async function fire(lib, N, mode = 'chunked') {
   await allFired
   const c1 = cpuSnapshot(wheelTid)
   const d = cpuDelta(c0, c1)
-  await settle(lib)
+  if (!setEngine) await settle(lib)
   if (mode === 'noop') {
     return {
       n: N,

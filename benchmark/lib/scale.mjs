@@ -5,22 +5,26 @@
 // engine. Every Timer (or Node Timeout) survives, so the arm loop is dominated by V8's
 // young-generation collector copying survivors and promoting them; that cost is real for an
 // application that arms N long-lived timers at once, and the same for every engine.
+//
+// The TimerSet engines arm keys 0..N-1 of one set (the first reset of each key): nothing is
+// made per timer, and the set's tables grow as the keys do, inside the arm loop.
 
-import { Bare, cpuDelta, cpuSnapshot, duration, gcMemory, settle, sleep, slots, wheelThreadId } from './common.mjs'
+import { Bare, cpuDelta, cpuSnapshot, duration, gcMemory, sleep, slots, wheelThreadId } from './common.mjs'
+import { timerOps } from './timers.mjs'
 
 /** ms slept after the engine applied every command and before memory is read. */
 export const MEMORY_SLEEP_MS = 100
 
-export async function scale(lib, N) {
+export async function scale(engine, lib, N) {
   const f = () => {}
   const timers = slots(N)
-  const node = lib === undefined
-  const afterFunc = node ? undefined : lib.time.afterFunc
+  const { arm, reset, stop, settle } = timerOps(engine, lib, f)
 
-  // Create the engine (and its command ring) before the baseline, then measure.
-  if (node) clearTimeout(setTimeout(f, 1))
-  else lib.time.afterFunc(1, f).stop()
-  await settle(lib)
+  // Create the engine (and its command ring) before the baseline, then measure. Key 0 serves
+  // the set engines' settling here, before any timer is armed; key N afterwards (it fits the
+  // tables that keys 0..N-1 grow to unless N is a power of two).
+  stop(arm(0, 1))
+  await settle(0)
   const wheelTid = wheelThreadId()
   await sleep(MEMORY_SLEEP_MS)
   const mem0 = gcMemory()
@@ -32,7 +36,7 @@ export async function scale(lib, N) {
     const t1 = process.hrtime.bigint()
     await null // the batch is published in a microtask: include it
     const t2 = process.hrtime.bigint()
-    await settle(lib) // until the engine has applied every command
+    await settle(N) // until the engine has applied every command
     const d = cpuDelta(c0, cpuSnapshot(wheelTid))
     return {
       wall_ns: Number(t1 - t0) / N,
@@ -43,37 +47,19 @@ export async function scale(lib, N) {
     }
   }
 
-  const arm = await phase(
-    node
-      ? () => {
-          for (let i = 0; i < N; i++) timers[i] = setTimeout(f, duration(i))
-        }
-      : () => {
-          for (let i = 0; i < N; i++) timers[i] = afterFunc(duration(i), f)
-        },
-  )
+  const armPhase = await phase(() => {
+    for (let i = 0; i < N; i++) timers[i] = arm(i, duration(i))
+  })
   await sleep(MEMORY_SLEEP_MS)
   const memory = perItem(mem0, gcMemory(), N)
 
-  const reset = await phase(
-    node
-      ? () => {
-          for (let i = 0; i < N; i++) timers[i].refresh()
-        }
-      : () => {
-          for (let i = 0; i < N; i++) timers[i].reset(duration(i))
-        },
-  )
-  const stop = await phase(
-    node
-      ? () => {
-          for (let i = 0; i < N; i++) clearTimeout(timers[i])
-        }
-      : () => {
-          for (let i = 0; i < N; i++) timers[i].stop()
-        },
-  )
-  return { arm, reset, stop, memory }
+  const resetPhase = await phase(() => {
+    for (let i = 0; i < N; i++) reset(timers[i], duration(i))
+  })
+  const stopPhase = await phase(() => {
+    for (let i = 0; i < N; i++) stop(timers[i])
+  })
+  return { arm: armPhase, reset: resetPhase, stop: stopPhase, memory }
 }
 
 /**

@@ -21,20 +21,38 @@
 //             process, with its N timers pending, so it shares the pair's heap and machine.
 // Process CPU per op (every thread: includes the native wheel thread applying the commands)
 // is measured over the timed run of the pair tasks.
+//
+// The TimerSet engines: arm = reset of a key that is not pending (keys N.. for the new timers
+// of S1, the stopped key itself for S3's replacement), reset = reset of pending key j, stop =
+// stop of pending key j.
+//
+// After each task, the bytes of V8's heap it allocates: per operation (`alloc_bytes`) and per
+// iteration besides (`alloc_turn_bytes`: the turn's publish, the iteration's promise). What an
+// iteration allocates is the change of `used_heap_size` over it, less the change over an
+// iteration that only awaits a microtask, each the median of ALLOC_ROUNDS (a collection inside
+// a round moves that round only, and the median ignores it); iterations of K and of 4K
+// operations tell the part that grows with the operations from the part that does not. V8's
+// heap only: what the native engine mallocs is not in it (S4's RSS is where that shows).
 
+import v8 from 'node:v8'
 import { Bench } from 'tinybench'
-import { Bare, cpuDelta, cpuSnapshot, duration, gcMemory, settle, sleep, slots, wheelThreadId } from './common.mjs'
+import { Bare, cpuDelta, cpuSnapshot, duration, gcMemory, median, sleep, slots, wheelThreadId } from './common.mjs'
+import { timerOps } from './timers.mjs'
 
 export const K = 1000
+/** Iterations of a task measured for its allocation (and as many of an empty one). */
+const ALLOC_ROUNDS = 101
+/** Operations per iteration of the allocation's second reading. */
+const ALLOC_BATCH = 4 * K
 
-export async function steady(lib, N, which, { time, warmupTime }) {
+export async function steady(engine, lib, N, which, { time, warmupTime }) {
   const f = () => {}
   const timers = slots(N)
-  const node = lib === undefined
-  const afterFunc = node ? undefined : lib.time.afterFunc
-  if (node) for (let i = 0; i < N; i++) timers[i] = setTimeout(f, duration(i))
-  else for (let i = 0; i < N; i++) timers[i] = afterFunc(duration(i), f)
-  await settle(lib)
+  const { arm, reset, stop, settle } = timerOps(engine, lib, f)
+  // Keys N..N+ALLOC_BATCH-1 are the set engines' fresh keys (S1); the next one they settle with.
+  const spare = N + ALLOC_BATCH
+  for (let i = 0; i < N; i++) timers[i] = arm(i, duration(i))
+  await settle(spare)
   const wheelTid = wheelThreadId()
   // The S1 floor's table, made before the collection below so that it is long-lived (old
   // generation), as a slot table holding timers is: storing a new object in it goes through
@@ -45,43 +63,28 @@ export async function steady(lib, N, which, { time, warmupTime }) {
 
   let j = 0 // rotating position among the N pending timers
   let s = 0 // rotating duration index for new timers
-  const buf = slots(K)
+  let batch = K // operations per iteration: K, but for one allocation reading
+  const buf = slots(ALLOC_BATCH)
   let ops = 0
 
-  /** name -> [fn, fnOptions, counts CPU] */
+  /** name -> fn, or [fn, { afterEach }] */
   const tasks = {}
   if (which === 'arm') {
-    tasks.pair = node
-      ? async () => {
-          for (let k = 0; k < K; k++) clearTimeout(setTimeout(f, duration(s++)))
-          ops += K
-          await null
-        }
-      : async () => {
-          for (let k = 0; k < K; k++) afterFunc(duration(s++), f).stop()
-          ops += K
-          await null
-        }
+    tasks.pair = async () => {
+      for (let k = 0; k < batch; k++) stop(arm(N + k, duration(s++)))
+      ops += batch
+      await null
+    }
     tasks.alone = [
-      node
-        ? async () => {
-            for (let k = 0; k < K; k++) buf[k] = setTimeout(f, duration(s++))
-            await null
-          }
-        : async () => {
-            for (let k = 0; k < K; k++) buf[k] = afterFunc(duration(s++), f)
-            await null
-          },
+      async () => {
+        for (let k = 0; k < batch; k++) buf[k] = arm(N + k, duration(s++))
+        await null
+      },
       {
-        afterEach: node
-          ? async () => {
-              for (let k = 0; k < K; k++) clearTimeout(buf[k])
-              await null
-            }
-          : async () => {
-              for (let k = 0; k < K; k++) buf[k].stop()
-              await null
-            },
+        afterEach: async () => {
+          for (let k = 0; k < batch; k++) stop(buf[k])
+          await null
+        },
       },
     ]
     tasks.floor = async () => {
@@ -92,78 +95,42 @@ export async function steady(lib, N, which, { time, warmupTime }) {
       await null
     }
   } else if (which === 'reset') {
-    tasks.pair = node
-      ? async () => {
-          for (let k = 0; k < K; k++) {
-            timers[j].refresh()
-            if (++j === N) j = 0
-          }
-          ops += K
-          await null
-        }
-      : async () => {
-          for (let k = 0; k < K; k++) {
-            timers[j].reset(duration(j))
-            if (++j === N) j = 0
-          }
-          ops += K
-          await null
-        }
+    tasks.pair = async () => {
+      for (let k = 0; k < batch; k++) {
+        reset(timers[j], duration(j))
+        if (++j === N) j = 0
+      }
+      ops += batch
+      await null
+    }
   } else if (which === 'stop') {
-    tasks.pair = node
-      ? async () => {
-          for (let k = 0; k < K; k++) {
-            clearTimeout(timers[j])
-            timers[j] = setTimeout(f, duration(j))
-            if (++j === N) j = 0
-          }
-          ops += K
-          await null
-        }
-      : async () => {
-          for (let k = 0; k < K; k++) {
-            timers[j].stop()
-            timers[j] = afterFunc(duration(j), f)
-            if (++j === N) j = 0
-          }
-          ops += K
-          await null
-        }
+    tasks.pair = async () => {
+      for (let k = 0; k < batch; k++) {
+        stop(timers[j])
+        timers[j] = arm(j, duration(j))
+        if (++j === N) j = 0
+      }
+      ops += batch
+      await null
+    }
     let from = 0
     tasks.alone = [
-      node
-        ? async () => {
-            from = j
-            for (let k = 0; k < K; k++) {
-              clearTimeout(timers[j])
-              if (++j === N) j = 0
-            }
-            await null
-          }
-        : async () => {
-            from = j
-            for (let k = 0; k < K; k++) {
-              timers[j].stop()
-              if (++j === N) j = 0
-            }
-            await null
-          },
+      async () => {
+        from = j
+        for (let k = 0; k < batch; k++) {
+          stop(timers[j])
+          if (++j === N) j = 0
+        }
+        await null
+      },
       {
-        afterEach: node
-          ? async () => {
-              for (let k = 0, i = from; k < K; k++) {
-                timers[i] = setTimeout(f, duration(i))
-                if (++i === N) i = 0
-              }
-              await null
-            }
-          : async () => {
-              for (let k = 0, i = from; k < K; k++) {
-                timers[i] = afterFunc(duration(i), f)
-                if (++i === N) i = 0
-              }
-              await null
-            },
+        afterEach: async () => {
+          for (let k = 0, i = from; k < batch; k++) {
+            timers[i] = arm(i, duration(i))
+            if (++i === N) i = 0
+          }
+          await null
+        },
       },
     ]
   } else {
@@ -193,7 +160,40 @@ export async function steady(lib, N, which, { time, warmupTime }) {
       samples: r.latency.samplesCount,
       ...(name === 'pair' && ops > 0 ? { cpu_ns: d.process / ops, wheel_cpu_ns: d.wheel / ops, ops } : {}),
     }
-    await settle(lib)
+    if (name !== 'floor') {
+      await settle(spare)
+      const perIteration = await allocated(fn, opts?.afterEach)
+      batch = ALLOC_BATCH
+      const perLongIteration = await allocated(fn, opts?.afterEach)
+      batch = K
+      out[name].alloc_bytes = (perLongIteration - perIteration) / (ALLOC_BATCH - K)
+      out[name].alloc_turn_bytes = perIteration - K * out[name].alloc_bytes
+    }
+    await settle(spare)
   }
   return out
+}
+
+/**
+ * Bytes of V8's heap an iteration of `fn` allocates: the median change of `used_heap_size` over
+ * one, less the median change over an iteration that only awaits a microtask (what the reading
+ * and the awaiting allocate themselves).
+ */
+async function allocated(fn, afterEach) {
+  const used = () => v8.getHeapStatistics().used_heap_size
+  const empty = async () => {
+    await null
+  }
+  const base = []
+  const full = []
+  for (let r = 0; r < ALLOC_ROUNDS; r++) {
+    let h0 = used()
+    await empty()
+    base.push(used() - h0)
+    h0 = used()
+    await fn()
+    full.push(used() - h0)
+    if (afterEach !== undefined) await afterEach()
+  }
+  return median(full) - median(base)
 }

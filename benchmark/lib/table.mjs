@@ -13,7 +13,7 @@ export const fmt = (v, digits = 3) => {
 const x = (r) => (r === undefined || !Number.isFinite(r) ? '—' : `${r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)}×`)
 
 /**
- * rows: [{ suite, figure, kind: 'lower' | 'higher' | 'bytes' | 'abs', values: {native, js, node, go},
+ * rows: [{ suite, figure, kind: 'lower' | 'higher' | 'bytes' | 'abs', values: {native, js, node, retimer, go},
  *          targets: [{ text, ok: boolean|undefined, info?: true }] }]
  * 'lower' (time, CPU): ratio = node / engine, "× faster/less"; 'bytes': ratio = engine / node;
  * 'higher' (req/s): ratio = engine / node; 'abs': no ratio.
@@ -28,21 +28,25 @@ export function ratio(row, engine) {
 }
 
 export function renderTable(rows) {
-  const header = ['suite', 'figure', 'native', 'js', 'node', 'go', 'native vs node', 'js vs node', 'target (native unless named): result']
+  const header = ['suite', 'figure', 'native', 'js', 'node', 'retimer', 'go', 'native vs node', 'js vs node', 'retimer vs node', 'target (native unless named): result']
   const lines = rows.map((r) => {
-    const rn = ratio(r, 'native')
-    const rj = ratio(r, 'js')
     const word = r.kind === 'lower' ? (r.unit === 'op' ? ' faster' : r.unit === 'ms' ? ' lower' : ' less') : ''
     const cell = (e) => `${fmt(r.values[e])}${r.noisy?.includes(e) ? ' †' : ''}`
+    const against = (e) => {
+      const v = ratio(r, e)
+      return v === undefined ? '' : `${x(v)}${word}`
+    }
     return [
       r.suite,
       r.figure,
       cell('native'),
       cell('js'),
       cell('node'),
+      cell('retimer'),
       cell('go'),
-      rn === undefined ? '' : `${x(rn)}${word}`,
-      rj === undefined ? '' : `${x(rj)}${word}`,
+      against('native'),
+      against('js'),
+      against('retimer'),
       (r.targets ?? []).map((t) => (t.info ? t.text : `${t.text}: ${t.ok === undefined ? 'n/a' : t.ok ? '**met**' : '**missed**'}`)).join('; '),
     ]
   })
