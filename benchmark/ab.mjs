@@ -89,6 +89,15 @@ const FIGURES = {
     ['S6 heapUsed+external B per in-flight request', (r) => r.heap_bytes],
     ['S6 under a parent, heapUsed+external B per request', (r) => r.child_heap_bytes],
   ],
+  precision: [
+    ['precision: lone timers, lateness p50, ms', (r) => r.lone?.p50_ms],
+    ['precision: lone timers, lateness p99, ms', (r) => r.lone?.p99_ms],
+    ['precision: lone timers, lateness max, ms', (r) => r.lone?.max_ms],
+    ['precision: lone timers, early fires', (r) => r.lone?.early],
+    ['precision: 10k over 1 s, lateness p50, ms', (r) => r.spread?.p50_ms],
+    ['precision: 10k over 1 s, lateness p99, ms', (r) => r.spread?.p99_ms],
+    ['precision: 10k over 1 s, early fires', (r) => r.spread?.early],
+  ],
   server: [
     ['S8 HTTP server req/s (higher is better)', (r) => r.rps, 'higher'],
     ['S8 server CPU µs/request', (r) => r.server_cpu_us_per_request],
@@ -99,7 +108,7 @@ const FIGURES = {
 const S8 = { connections: 2000, seconds: 3, warmup: 1 }
 const DEFAULT_SUITES = ['steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
 /** N of a suite unless --n says otherwise: as `npm run bench` runs it in full. */
-const DEFAULT_N = { ctx: 100_000, 'ctx-bytes': 100_000 }
+const DEFAULT_N = { ctx: 100_000, 'ctx-bytes': 100_000, precision: 500 }
 /** The suites a TimerSet engine runs (one set has one callback, and no contexts or server). */
 const SET_SUITES = ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
 /** The afterfunc engine (AFTERFUNC_BACKEND) behind an engine of ab.mjs. */
@@ -111,7 +120,7 @@ function usage(message) {
     'usage: node benchmark/ab.mjs <rev> [--suites a,b,...] [--engine native|js|set-native|set-js] [--rounds R] [--n N]\n' +
       `  suites: ${Object.keys(FIGURES).join(', ')} (default ${DEFAULT_SUITES.join(',')})\n` +
       `  engine: native (default), js, or one TimerSet on either (set-native, set-js: ${SET_SUITES.join(', ')})\n` +
-      '  rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000; S8 (server): not used)\n',
+      '  rounds: default 6; n: live timers, default 1000000 (S6: requests in flight, default 100000; precision: lone timers, default 500; S8 (server): not used)\n',
   )
   process.exit(2)
 }

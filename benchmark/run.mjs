@@ -48,6 +48,7 @@ const config = saved?.config ?? {
   tinybench_time_ms: QUICK ? 300 : 1000,
   tinybench_warmup_ms: QUICK ? 100 : 300,
   idle_ms: QUICK ? 2000 : 5000,
+  precision_lone: QUICK ? 100 : 500,
   s6_in_flight: QUICK ? 10_000 : 100_000,
   s8_connections: 2000,
   s8_rounds: QUICK ? 2 : 4,
@@ -206,6 +207,7 @@ if (saved) {
       for (const engine of [...ENGINES, 'node-ac', 'node-signal', 'node-any'].filter((e) => e !== 'node')) await run(suite, engine, config.s6_in_flight, round)
     }
     for (const engine of ENGINES) await run('idle', engine, NMAX, round)
+    for (const engine of ENGINES) await run('precision', engine, config.precision_lone, round)
   }
   const S8 = ['none', 'node-timeout', 'node-signal', ...ENGINES.filter((e) => e !== 'node'), ...(ENGINES.includes('native') ? ['native-signal'] : [])]
   for (let round = 0; round < config.s8_rounds; round++) {
@@ -366,6 +368,18 @@ add('S6 server pattern', 'under a parent: heapUsed+external B per in-flight requ
 add('S7 idle', `CPU over ${config.idle_ms / 1000} s with ${N} far-future timers, % of a core`, 'abs', pick('idle', (r) => r.core_pct, NMAX, ['native', 'js', 'node']), (row) => [
   target.atMost(row, 'native', 1, '% of a core'),
 ])
+const LONE = config.precision_lone
+const precisionOf = (part, f) => pick('precision', (r) => f(r[part]), LONE, ['native', 'js', 'node'])
+add('precision', `lone timers at 0.5–20 ms, ${LONE} one after another: lateness p50, ms`, 'lower', precisionOf('lone', (p) => p.p50_ms), undefined, 'ms')
+add('precision', 'lone: lateness p90, ms', 'lower', precisionOf('lone', (p) => p.p90_ms), undefined, 'ms')
+add('precision', 'lone: lateness p99, ms', 'lower', precisionOf('lone', (p) => p.p99_ms), undefined, 'ms')
+add('precision', 'lone: lateness max, ms', 'lower', precisionOf('lone', (p) => p.max_ms), undefined, 'ms')
+add('precision', 'lone: early fires (count)', 'abs', precisionOf('lone', (p) => p.early))
+add('precision', '10k timers armed at once, due over 1 s: lateness p50, ms', 'lower', precisionOf('spread', (p) => p.p50_ms), undefined, 'ms')
+add('precision', '10k over 1 s: lateness p90, ms', 'lower', precisionOf('spread', (p) => p.p90_ms), undefined, 'ms')
+add('precision', '10k over 1 s: lateness p99, ms', 'lower', precisionOf('spread', (p) => p.p99_ms), undefined, 'ms')
+add('precision', '10k over 1 s: lateness max, ms', 'lower', precisionOf('spread', (p) => p.max_ms), undefined, 'ms')
+add('precision', '10k over 1 s: early fires (count)', 'abs', precisionOf('spread', (p) => p.early))
 const s8 = (f, base) => ({
   values: { native: serverAvg('native', f), js: serverAvg('js', f), node: serverAvg(base, f) },
   noisy: new Set([['native', 'native'], ['js', 'js'], ['node', base]].filter(([, v]) => serverNoisy(v)).map(([e]) => e)),
