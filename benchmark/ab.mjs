@@ -98,6 +98,14 @@ const FIGURES = {
     ['precision: 10k over 1 s, lateness p99, ms', (r) => r.spread?.p99_ms],
     ['precision: 10k over 1 s, early fires', (r) => r.spread?.early],
   ],
+  'idle-conn': [
+    ['idle-conn: process CPU ns per reset', (r) => r.cpu_per_reset_ns],
+    ['idle-conn: main-thread CPU ns per reset', (r) => r.main_cpu_per_reset_ns],
+    ['idle-conn: wheel-thread CPU ns per reset (native)', (r) => r.wheel_cpu_per_reset_ns],
+    ['idle-conn: RSS B per key', (r) => r.rss_bytes],
+    ['idle-conn: heapUsed+external B per key', (r) => r.heap_bytes],
+    ['idle-conn: expiry lateness p99, ms', (r) => r.late_p99_ms],
+  ],
   server: [
     ['S8 HTTP server req/s (higher is better)', (r) => r.rps, 'higher'],
     ['S8 server CPU µs/request', (r) => r.server_cpu_us_per_request],
@@ -110,7 +118,7 @@ const DEFAULT_SUITES = ['steady-arm', 'steady-reset', 'steady-stop', 'fire-noop'
 /** N of a suite unless --n says otherwise: as `npm run bench` runs it in full. */
 const DEFAULT_N = { ctx: 100_000, 'ctx-bytes': 100_000, precision: 500 }
 /** The suites a TimerSet engine runs (one set has one callback, and no contexts or server). */
-const SET_SUITES = ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire-noop']
+const SET_SUITES = ['scale', 'steady-arm', 'steady-reset', 'steady-stop', 'fire-noop', 'idle-conn']
 /** The afterfunc engine (AFTERFUNC_BACKEND) behind an engine of ab.mjs. */
 const backendOf = (engine) => engine.replace(/^set-/, '')
 

@@ -3,21 +3,23 @@
 //   node --expose-gc benchmark/child.mjs <suite> <engine> [N]
 //
 // suite: scale | memory-floor | memory-floor-design | steady-arm | steady-reset | steady-stop |
-//        fire | fire-burst | fire-noop | ctx | ctx-bytes | idle | precision
+//        fire | fire-burst | fire-noop | ctx | ctx-bytes | idle | precision | idle-conn
 // engine: native | js (the public package with AFTERFUNC_BACKEND set) | node (Node's timers;
 //         for ctx: node-ac, node-signal or node-any) | retimer (the npm package) | set-native |
-//         set-js (one time.newTimerSet on that engine); ENGINES_OF says which suite takes which
+//         set-js (one time.newTimerSet on that engine) | none (idle-conn: the driver alone);
+//         ENGINES_OF says which suite takes which
 // N: timers (keys), or requests in flight (ctx, ctx-bytes), or lone timers (precision)
 // Prints one line `@@RESULT {json}` on stdout. Tunables (set by run.mjs): BENCH_TIME_MS,
-// BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7); BENCH_PACKAGE (set by ab.mjs): the directory
-// of the afterfunc package to measure instead of this checkout's; BENCH_DESIGN_WORD and
-// BENCH_DESIGN_ENTRY (memory-floor-design, run by hand): bytes of the slot word (default 4)
-// and of the wheel entry (default 12), each a multiple of 4.
+// BENCH_WARMUP_MS (tinybench), BENCH_IDLE_MS (S7), BENCH_IDLE_CONN_MS (idle-conn's window);
+// BENCH_PACKAGE (set by ab.mjs): the directory of the afterfunc package to measure instead of
+// this checkout's; BENCH_DESIGN_WORD and BENCH_DESIGN_ENTRY (memory-floor-design, run by hand):
+// bytes of the slot word (default 4) and of the wheel entry (default 12), each a multiple of 4.
 
 import { loadEngine, report } from './lib/common.mjs'
 import { ctxSuite } from './lib/ctx.mjs'
 import { fire } from './lib/fire.mjs'
 import { idle } from './lib/idle.mjs'
+import { idleConn } from './lib/idle-conn.mjs'
 import { precision } from './lib/precision.mjs'
 import { memoryFloor, scale } from './lib/scale.mjs'
 import { steady } from './lib/steady.mjs'
@@ -38,6 +40,7 @@ const ENGINES_OF = {
   'ctx-bytes': ['native', 'js', 'node-ac', 'node-signal', 'node-any'],
   idle: ['native', 'js', 'node'],
   precision: ['native', 'js', 'node'],
+  'idle-conn': [...TIMER_ENGINES, 'none'],
 }
 
 if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc')
@@ -74,6 +77,7 @@ if (suite === 'ctx' || suite === 'ctx-bytes') {
   else if (suite === 'fire-noop') result = await fire(engine, lib, N, 'noop')
   else if (suite === 'idle') result = await idle(lib, N, Number(process.env.BENCH_IDLE_MS ?? 5000))
   else if (suite === 'precision') result = await precision(lib, N)
+  else if (suite === 'idle-conn') result = await idleConn(engine, lib, N, Number(process.env.BENCH_IDLE_CONN_MS ?? 10_000))
   else throw new Error(`unknown suite ${suite}`)
 }
 report({ suite, engine, n: N, ...result })

@@ -48,6 +48,7 @@ const config = saved?.config ?? {
   tinybench_time_ms: QUICK ? 300 : 1000,
   tinybench_warmup_ms: QUICK ? 100 : 300,
   idle_ms: QUICK ? 2000 : 5000,
+  idle_conn_ms: QUICK ? 2000 : 10_000,
   precision_lone: QUICK ? 100 : 500,
   s6_in_flight: QUICK ? 10_000 : 100_000,
   s8_connections: 2000,
@@ -117,6 +118,7 @@ function envFor(engine) {
     BENCH_TIME_MS: String(config.tinybench_time_ms),
     BENCH_WARMUP_MS: String(config.tinybench_warmup_ms),
     BENCH_IDLE_MS: String(config.idle_ms),
+    BENCH_IDLE_CONN_MS: String(config.idle_conn_ms),
   }
   delete env.AFTERFUNC_BACKEND
   if (engine === 'native' || engine === 'js') env.AFTERFUNC_BACKEND = engine
@@ -172,7 +174,7 @@ async function serveOnce(variant, round) {
 
 // ENGINES: afterfunc's engines and Node's timers, in every suite; WITH_GO: and Go where it has
 // the suite; SETS: one TimerSet on each afterfunc engine; PEERS: the npm packages users pick
-// instead (S1–S4).
+// instead (S1–S4 and idle-conn).
 const PEERS = ['retimer']
 let machine, ENGINES, WITH_GO, SETS, elapsed
 if (saved) {
@@ -208,6 +210,7 @@ if (saved) {
     }
     for (const engine of ENGINES) await run('idle', engine, NMAX, round)
     for (const engine of ENGINES) await run('precision', engine, config.precision_lone, round)
+    for (const engine of [...ENGINES, ...PEERS, ...SETS, 'none']) await run('idle-conn', engine, NMAX, round)
   }
   const S8 = ['none', 'node-timeout', 'node-signal', ...ENGINES.filter((e) => e !== 'node'), ...(ENGINES.includes('native') ? ['native-signal'] : [])]
   for (let round = 0; round < config.s8_rounds; round++) {
@@ -380,6 +383,29 @@ add('precision', '10k over 1 s: lateness p90, ms', 'lower', precisionOf('spread'
 add('precision', '10k over 1 s: lateness p99, ms', 'lower', precisionOf('spread', (p) => p.p99_ms), undefined, 'ms')
 add('precision', '10k over 1 s: lateness max, ms', 'lower', precisionOf('spread', (p) => p.max_ms), undefined, 'ms')
 add('precision', '10k over 1 s: early fires (count)', 'abs', precisionOf('spread', (p) => p.early))
+const IDLE_CONN = ['native', 'js', 'node', 'retimer']
+const idleConnOf = (f) => pick('idle-conn', f, NMAX, IDLE_CONN)
+const idleConnSet = (f) => pickSet('idle-conn', f)
+const driver = get('idle-conn', 'none')
+const lateness = (r) => `${fmt(r.late_p50_ms)} / ${fmt(r.late_p99_ms)} / ${fmt(r.late_max_ms)}`
+add('idle-conn', `process CPU ns per reset (${N} keys, ${fmt(config.idle_conn_ms / 1000)} s measured)`, 'lower', idleConnOf((r) => r.cpu_per_reset_ns), () => [
+  target.info(`the driver alone, no timer: ${fmt(driver?.cpu_per_reset_ns)} ns, in every figure`),
+], 'cpu')
+add('idle-conn', `${SET} process CPU ns per reset`, 'lower', idleConnSet((r) => r.cpu_per_reset_ns), undefined, 'cpu')
+add('idle-conn', 'main-thread CPU ns per reset', 'lower', idleConnOf((r) => r.main_cpu_per_reset_ns), () => [
+  target.info(`the driver alone: ${fmt(driver?.main_cpu_per_reset_ns)} ns`),
+], 'cpu')
+add('idle-conn', `${SET} main-thread CPU ns per reset`, 'lower', idleConnSet((r) => r.main_cpu_per_reset_ns), undefined, 'cpu')
+add('idle-conn', 'RSS B per key after arming every key (its callback included)', 'bytes', idleConnOf((r) => r.rss_bytes), () => [
+  target.info(`the driver alone: ${fmt(driver?.rss_bytes)} B`),
+])
+add('idle-conn', `${SET} RSS B per key after arming every key`, 'bytes', idleConnSet((r) => r.rss_bytes))
+add('idle-conn', 'heapUsed+external B per key', 'bytes', idleConnOf((r) => r.heap_bytes))
+add('idle-conn', `${SET} heapUsed+external B per key`, 'bytes', idleConnSet((r) => r.heap_bytes))
+add('idle-conn', 'expiries due in the window: lateness p50 / p99 / max, ms', 'abs', idleConnOf(lateness))
+add('idle-conn', `${SET} expiries due in the window: lateness p50 / p99 / max, ms`, 'abs', idleConnSet(lateness))
+add('idle-conn', 'expiries due in the window: early / all', 'abs', idleConnOf((r) => `${r.early} / ${r.expired_in_window}`))
+add('idle-conn', `${SET} expiries due in the window: early / all`, 'abs', idleConnSet((r) => `${r.early} / ${r.expired_in_window}`))
 const s8 = (f, base) => ({
   values: { native: serverAvg('native', f), js: serverAvg('js', f), node: serverAvg(base, f) },
   noisy: new Set([['native', 'native'], ['js', 'js'], ['node', base]].filter(([, v]) => serverNoisy(v)).map(([e]) => e)),

@@ -26,12 +26,13 @@ export const immediate = () => new Promise((resolve) => setImmediate(resolve))
 /**
  * Loads what the engine a child runs needs: 'native' and 'js', and the TimerSet engines
  * 'set-native' and 'set-js', import the public package (its ESM entry) with AFTERFUNC_BACKEND
- * set and return it; 'retimer' returns the `retimer` function (the npm package); 'node' imports
- * nothing and returns undefined (Node's own timers). The package is this checkout's, or the one
- * in the directory BENCH_PACKAGE names (an A/B run's baseline, ab.mjs).
+ * set and return it; 'retimer' returns the `retimer` function (the npm package); 'node' (Node's
+ * own timers) and 'none' (no timer: idle-conn's driver alone) import nothing and return
+ * undefined. The package is this checkout's, or the one in the directory BENCH_PACKAGE names
+ * (an A/B run's baseline, ab.mjs).
  */
 export async function loadEngine(engine) {
-  if (engine === 'node') return undefined
+  if (engine === 'node' || engine === 'none') return undefined
   if (engine === 'retimer') return (await import('retimer')).default
   const backend = engine.startsWith('set-') ? engine.slice('set-'.length) : engine
   if (backend !== 'native' && backend !== 'js') throw new Error(`unknown engine ${engine}`)
