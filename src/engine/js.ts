@@ -29,6 +29,13 @@ import { Wheel } from './wheel'
 export const POLL_LIMIT = 65_536
 /** Longest delay Node's setTimeout honours. */
 const MAX_NODE_DELAY = 2 ** 31 - 1
+/**
+ * Time left before a deadline under which the engine polls at each turn of the loop rather
+ * than wait for a Node timer, in ms. Each such turn costs CPU while nothing else is to be done,
+ * so it is a small part of Node's millisecond: a timer due sooner than that is at most that
+ * late, one due later waits for a Node timer of a millisecond.
+ */
+const POLL_TURNS_MS = 0.25
 
 /** Applies commands to a wheel. */
 class WheelCommands implements CommandVisitor {
@@ -164,10 +171,10 @@ class JsEngine extends WheelEngine {
 
   /**
    * Makes sure the wheel is polled no later than its next expiration: by the Node timer, or,
-   * when less than one of Node's millisecond ticks is left (or a poll left timers due), at the
-   * next turn of the loop (setImmediate). Node's timers count whole milliseconds from the loop's
-   * cached time, so one armed for the rest of a millisecond fires up to a millisecond early or
-   * late; turns of the loop close that last stretch instead, for at most that millisecond. Nothing
+   * when less than POLL_TURNS_MS is left (or a poll left timers due), at the next turn of the
+   * loop (setImmediate). Node's timers count whole milliseconds from the loop's cached time, so
+   * one fires up to a millisecond early or late; the last stretch is closed by turns of the
+   * loop, or by a Node timer of one millisecond when more than POLL_TURNS_MS is left. Nothing
    * to do while a turn is already pending: it polls and schedules again.
    */
   private schedule(): void {
@@ -176,13 +183,13 @@ class JsEngine extends WheelEngine {
     if (next === undefined) return
     const at = next / Shared.TICKS_PER_MS
     const left = at - this.now()
-    if (left < 1) {
+    if (left < POLL_TURNS_MS) {
       this.pollNextTurn()
       return
     }
     if (at >= this.timerAt) return
     if (this.timer !== undefined) clearTimeout(this.timer)
-    const wait = Math.min(Math.floor(left), MAX_NODE_DELAY)
+    const wait = Math.min(Math.max(1, Math.floor(left)), MAX_NODE_DELAY)
     this.timer = setTimeout(this.onTimer, wait)
     if (!this.refd) this.timer.unref()
     this.timerAt = wait === MAX_NODE_DELAY ? this.now() + wait : at
