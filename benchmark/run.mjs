@@ -31,8 +31,14 @@ onBenchNode()
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.dirname(here)
-// `--report`: print the table and redraw the chart from benchmark/results.json, running nothing.
-const saved = process.argv.includes('--report') ? JSON.parse(readFileSync(path.join(here, 'results.json'), 'utf8')) : undefined
+// Where the results and the chart go: benchmark/results.json and chart.svg, or, with
+// BENCH_RESULTS=<name>, benchmark/<name>.json and <name>.svg (a run kept beside the reference
+// one, such as the figures on another Node).
+const resultsName = process.env.BENCH_RESULTS || 'results'
+const resultsFile = path.join(here, `${resultsName}.json`)
+const chartFile = path.join(here, resultsName === 'results' ? 'chart.svg' : `${resultsName}.svg`)
+// `--report`: print the table and redraw the chart from the saved results, running nothing.
+const saved = process.argv.includes('--report') ? JSON.parse(readFileSync(resultsFile, 'utf8')) : undefined
 const QUICK = saved ? saved.config.quick : process.env.BENCH_QUICK === '1'
 const NS = saved
   ? saved.config.ns
@@ -459,11 +465,11 @@ const svg = chartSvg({
     },
   ],
 })
-writeFileSync(path.join(here, 'chart.svg'), svg)
+writeFileSync(chartFile, svg)
 
 const table = renderTable(rows)
 const results = { machine, config, elapsed_s: elapsed, table: rows, runs }
-writeFileSync(path.join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n')
+writeFileSync(resultsFile, JSON.stringify(results, null, 2) + '\n')
 
 console.log(
   `\nafterfunc benchmark — ${machine.name} (${machine.cpu_model}, ${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}, ${machine.go ?? 'no Go'}, ${machine.date}` +
@@ -475,5 +481,5 @@ console.log(`\nRows that begin "${SET}": the native and js columns are one time.
 if (rows.some((r) => r.noisy.length)) console.log(`\n† measured while other processes used ≥ ${NOISY_PCT}% of the machine (see foreign_cpu_pct in results.json)`)
 const failed = runs.filter((r) => r.error)
 if (failed.length) console.log(`\n${failed.length} case(s) failed: ${failed.map((r) => `${r.suite}/${r.engine}/${r.n}`).join(', ')}`)
-console.log(`\nwrote benchmark/results.json and benchmark/chart.svg${saved ? ' (redrawn from the saved results)' : ''}`)
+console.log(`\nwrote ${path.relative(root, resultsFile)} and ${path.relative(root, chartFile)}${saved ? ' (redrawn from the saved results)' : ''}`)
 if (goBin) rmSync(goBin, { force: true })
