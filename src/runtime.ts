@@ -6,6 +6,7 @@
 
 import { performance } from 'node:perf_hooks'
 import type { context as ContextApi, errgroup as ErrgroupApi, http as HttpApi, signal as SignalApi, testing as TestingApi, time as TimeApi } from '../index'
+import { Shared } from './constants'
 import { createContext } from './context'
 import { denoPermissions, loadBinding, nativeEngineFactory } from './engine/native'
 import { createJsEngine } from './engine/js'
@@ -42,6 +43,9 @@ export interface Runtime {
   /** Stops every engine (and, for the native one, its thread); pending timers never run. */
   close(): void
 }
+
+/** One engine tick, in ms: deadlines are rounded up to it (for tests and the stress suites). */
+export const TICK_MS = 1 / Shared.TICKS_PER_MS
 
 /**
  * The clock every deadline is measured on: `performance.now()`, reached through `node:perf_hooks`

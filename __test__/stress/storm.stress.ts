@@ -1,4 +1,4 @@
-// Storms: 1M timers due in the same millisecond all run, once each, in arming order, never
+// Storms: 1M timers due in the same tick all run, once each, in arming order, never
 // early, while the process keeps serving TCP on 127.0.0.1 (a pinger in another process sends
 // a byte every millisecond; the storm process records when each is served). Figures:
 // monitorEventLoopDelay p99 and the largest gap between served bytes, for native, js, and
@@ -79,7 +79,7 @@ function expectEachRanOnceInOrder(r: StormResult): void {
 }
 
 describe.each(['native', 'js'] as const)('storm on the %s engine', (kind) => {
-  test(`${N.toLocaleString('en')} timers due in the same millisecond all run while TCP is served`, async () => {
+  test(`${N.toLocaleString('en')} timers due in the same tick all run while TCP is served`, async () => {
     const r = expectClean(await runScenario<StormResult>('storm.cjs', kind, { STORM_N: N }, 5 * 60_000), `storm (${kind})`)
     figures[kind] = summary(r)
     expect(r.armedBeforeDue).toBe(true)

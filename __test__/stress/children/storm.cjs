@@ -1,4 +1,4 @@
-// Storm: STORM_N timers due in the same millisecond, while this process serves I/O.
+// Storm: STORM_N timers due in the same tick, while this process serves I/O.
 //
 // A TCP server on 127.0.0.1 receives one byte per millisecond from a pinger in another process
 // (./pinger.cjs, so the storm cannot delay the sender). The storm process records when each
@@ -7,10 +7,10 @@
 //
 // Arming, for STRESS_MODE native and js: every timer is first armed a minute ahead; then each is
 // reset to d = target - performance.now() at its call, where target is an instant LEAD ms
-// after the start, 0.9 ms before a whole millisecond T, in chunks of 250 resets separated by a
-// microtask. A reset allocates nothing (no GC pause falls between a call and the publication
-// of its batch) and each chunk is published within a fraction of a millisecond of its calls,
-// so each deadline ceil(publication + d) is tick T. Then every deadline the wheel holds is
+// after the start, 0.9 of a tick before the start of a tick T, in chunks of 250 resets separated
+// by a microtask. A reset allocates nothing (no GC pause falls between a call and the
+// publication of its batch) and each chunk is published within a fraction of a tick of its
+// calls, so each deadline (publication + d, rounded up to a tick) is tick T. Then every deadline the wheel holds is
 // read back; the few that a preemption pushed to T+1 are reset again, until all N are in tick
 // T (reported as sameTick, asserted by the suite). Timers due in one tick run in the order of
 // their last arming, which the callbacks check (outOfOrder). For STRESS_MODE node (the
@@ -42,9 +42,11 @@ const throwAt = new Set((process.env.STORM_THROW_AT ?? '').split(',').filter(Boo
 // Loaded only in the afterfunc modes; the internal runtime module of the built package gives
 // the scheduler, to sample the deadlines the wheel holds.
 let rt
+let TICK_MS = 1
 if (MODE !== 'node') {
-  const { createRuntime, selectEngine } = require(join(process.env.AFTERFUNC_ENTRY, '..', 'runtime.js'))
-  rt = createRuntime(selectEngine())
+  const runtime = require(join(process.env.AFTERFUNC_ENTRY, '..', 'runtime.js'))
+  rt = runtime.createRuntime(runtime.selectEngine())
+  TICK_MS = runtime.TICK_MS
 }
 
 const fires = new Uint8Array(N)
@@ -121,8 +123,9 @@ async function main() {
     for (let i = 0; i < N; i++) timers.push(time.afterFunc(60_000, callback(i)))
     await sleep(20)
     global.gc()
-    const T = Math.ceil(performance.now() + LEAD)
-    target = T - 0.9
+    // T: the start of a tick, in ms (ticks are exact binary fractions of a millisecond).
+    const T = Math.ceil((performance.now() + LEAD) / TICK_MS) * TICK_MS
+    target = T - 0.9 * TICK_MS
     let todo = Array.from({ length: N }, (_, i) => i)
     for (let round = 0; todo.length > 0 && round < 10 && performance.now() < target - 500; round++) {
       for (let k = 0; k < todo.length; ) {
