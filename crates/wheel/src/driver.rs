@@ -114,9 +114,9 @@ impl Core {
 /// Asks the operating system to end this thread's timed sleeps on time. Linux lets a sleep
 /// run over by the thread's timer slack (50 µs by default) to batch wake-ups; the wheel
 /// thread sleeps until a deadline of 1/8 ms resolution, so it takes the least slack there
-/// is. Elsewhere there is nothing to ask for.
+/// is. Elsewhere there is nothing to ask for (nor under Miri, which runs no system calls).
 fn precise_sleeps() {
-  #[cfg(target_os = "linux")]
+  #[cfg(all(target_os = "linux", not(miri)))]
   // SAFETY: PR_SET_TIMERSLACK takes one integer argument (the slack in ns; 1 is the least, 0
   // would mean "the default") and changes only the calling thread's timer slack; it reads or
   // writes no memory of ours. A failure leaves the default slack, which is only less precise.
