@@ -360,7 +360,7 @@ export declare namespace time {
    * caller already numbers them, with no object and no closure per timer. Each key has at most
    * one pending timer; every method acts on that timer with the semantics of a {@link Timer}.
    *
-   * Keys are integers `0 <= key < 2^31`. Memory grows with the largest key used (about 19
+   * Keys are integers `0 <= key < 2^31`. Memory grows with the largest key used (about 20
    * bytes per key up to it, natively, whether pending or not), so use dense keys: indices the
    * caller reuses, not ids that grow forever.
    *
