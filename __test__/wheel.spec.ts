@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Shared } from '../src/constants.ts'
-import { Wheel } from '../src/engine/wheel.ts'
+import { LEVELS, SLOT_BITS, SLOTS, Wheel } from '../src/engine/wheel.ts'
 
 /** Ticks of one slot at `level`. */
-const width = (level: number): number => 2 ** (level * Shared.SLOT_BITS)
+const width = (level: number): number => 2 ** (level * SLOT_BITS)
 
 /** Polls and returns the emitted [index, gen] pairs in order. */
 function drain(wheel: Wheel, now: number): Array<[number, number]> {
@@ -151,7 +151,7 @@ describe('Wheel: expiry order', () => {
   it('expires every timer of a jump over many slots and levels in deadline order', () => {
     const wheel = new Wheel(12_345)
     const deadlines: number[] = []
-    for (let level = 0; level < Shared.LEVELS; level++) {
+    for (let level = 0; level < LEVELS; level++) {
       for (const offset of [1, width(level), width(level) + 1, 2 * width(level) - 1]) {
         deadlines.push(Math.min(Shared.MAX_TICK, 12_345 + offset))
       }
@@ -470,7 +470,7 @@ describe('Wheel: nextExpiration', () => {
     const wheel = new Wheel(1000)
     expect(wheel.nextExpiration()).toBeUndefined()
     wheel.arm(1, 0, 1020)
-    expect(wheel.nextExpiration()).toBe(1020) // 1000 and 1020 share their ticks >> Shared.SLOT_BITS
+    expect(wheel.nextExpiration()).toBe(1020) // 1000 and 1020 share their ticks >> SLOT_BITS
     wheel.arm(2, 0, 1010)
     expect(wheel.nextExpiration()).toBe(1010)
     wheel.arm(3, 0, 900)
@@ -500,7 +500,7 @@ describe('Wheel: nextExpiration', () => {
         wakeups++
       }
       expect(wheel.elapsed()).toBe(when)
-      expect(wakeups).toBeLessThanOrEqual(Shared.LEVELS)
+      expect(wakeups).toBeLessThanOrEqual(LEVELS)
       expect(wheel.nextExpiration()).toBeUndefined()
     }
   })
@@ -643,13 +643,13 @@ function randomWhen(rng: Rng, profile: Profile, elapsed: number, ref: Reference)
   const existing = pick < 8 ? ref.randomWhen(rng) : undefined
   if (existing !== undefined) return existing // equal deadlines
   if (pick < 14) return elapsed - rng.below(Math.min(elapsed, 200) + 1) // due at once
-  if (profile.far && pick < 18) return Shared.MAX_TICK - rng.below(3 * Shared.SLOTS) // next to Shared.MAX_TICK
+  if (profile.far && pick < 18) return Shared.MAX_TICK - rng.below(3 * SLOTS) // next to Shared.MAX_TICK
   if (profile.far && pick < 20) return Shared.MAX_TICK + rng.range(1, 1000) // saturates
   const level = rng.range(0, profile.top)
   if (pick < 30) {
     // Next to a slot edge at some level.
     const w = width(level)
-    return Math.min(Shared.MAX_TICK, (Math.floor(elapsed / w) + rng.range(1, Shared.SLOTS)) * w + rng.range(-1, 1))
+    return Math.min(Shared.MAX_TICK, (Math.floor(elapsed / w) + rng.range(1, SLOTS)) * w + rng.range(-1, 1))
   }
   // Uniform within a level's span above elapsed.
   return Math.min(Shared.MAX_TICK, elapsed + 1 + rng.below(width(level + 1)))
@@ -666,10 +666,10 @@ function randomNow(rng: Rng, profile: Profile, wheel: Wheel, ref: Reference): nu
   if (profile.far && pick === 0) return Shared.MAX_TICK + rng.below(2) // the very end (and past it)
   let now: number
   if (pick < 10) now = elapsed - rng.below(100) // backwards: only the due list
-  else if (pick < 50) now = elapsed + rng.below(3 * Shared.SLOTS)
+  else if (pick < 50) now = elapsed + rng.below(3 * SLOTS)
   else if (pick < 80) now = wheel.nextExpiration() ?? elapsed + 1
   else if (pick < 120) now = Math.max(elapsed, (ref.randomWhen(rng) ?? elapsed) + rng.range(-1, 1))
-  else if (pick < 130 && profile.top >= Shared.LEVELS - 2) now = elapsed + 2 ** 32 + rng.below(2 ** 34)
+  else if (pick < 130 && profile.top >= LEVELS - 2) now = elapsed + 2 ** 32 + rng.below(2 ** 34)
   else now = elapsed + rng.below(width(rng.range(1, profile.top + 1)))
   return Math.min(now, Math.max(elapsed, Shared.MAX_TICK - 1))
 }
@@ -726,7 +726,7 @@ function runSequence(seed: number, stats: Stats): void {
         : startPick === 2
           ? rng.below(Shared.MAX_TICK - 2 ** 20)
           : Shared.MAX_TICK - rng.below(2 ** 36)
-  const profile: Profile = { top: rng.range(0, Shared.LEVELS - 1), far: startPick === 3 || rng.chance(0.15) }
+  const profile: Profile = { top: rng.range(0, LEVELS - 1), far: startPick === 3 || rng.chance(0.15) }
   const wheel = new Wheel(start)
   const ref = new Reference(start)
   const pool = rng.chance(0.1) ? 2000 : rng.range(1, 64)
@@ -763,7 +763,7 @@ function runSequence(seed: number, stats: Stats): void {
       const clamped = Math.min(when, Shared.MAX_TICK)
       if (clamped <= wheel.elapsed()) stats.due++
       else stats.levels[levelOf(wheel.elapsed(), clamped)]!++
-      if (clamped >= Shared.MAX_TICK - 3 * Shared.SLOTS) stats.nearMax++
+      if (clamped >= Shared.MAX_TICK - 3 * SLOTS) stats.nearMax++
       wheel.arm(index, gen, when)
       ref.arm(index, gen, when)
       same(wheel.when(index), ref.get(index)!.when, `${where} when after arm`)
@@ -824,7 +824,7 @@ describe('Wheel: randomized comparison with a sorted-array reference', () => {
       polls: 0,
       limited: 0,
       emitted: 0,
-      levels: new Array<number>(Shared.LEVELS).fill(0),
+      levels: new Array<number>(LEVELS).fill(0),
       due: 0,
       bigJumps: 0,
       nearMax: 0,

@@ -13,12 +13,6 @@
 export const enum Shared {
   /** Ticks per millisecond: the engine's resolution is 1/8 ms. */
   TICKS_PER_MS = 8,
-  /** Bits of a tick that select a slot within one level. */
-  SLOT_BITS = 6,
-  /** Slots per level. */
-  SLOTS = 1 << SLOT_BITS,
-  /** Levels of the wheel: it spans 64^8 = 2^48 ticks. */
-  LEVELS = 8,
   /** Bits of the per-arming generation. */
   GEN_BITS = 17,
   /** Mask of a generation. */

@@ -65,6 +65,17 @@
 
 import { Shared } from '../constants'
 
+/**
+ * The wheel's shape: LEVELS levels of SLOTS slots. Each engine chooses its own (the Rust wheel
+ * has 256 slots a level, to spare a million timers one cascade each); the order in which
+ * timers expire does not depend on it. 64 slots keep a level's bitmap in two int32 words.
+ */
+export const SLOT_BITS = 6
+/** Slots per level. */
+export const SLOTS = 1 << SLOT_BITS
+/** Levels: SLOTS^LEVELS = 2^48 ticks, more than MAX_TICK. */
+export const LEVELS = 8
+
 /** Ends a list: `next` of a tail, `prev` of a head, the head or tail of an empty list. */
 const NIL = -1
 /** In an entry's `prev`: the index is in no list, i.e. not armed. */
@@ -72,7 +83,7 @@ const UNLINKED = -2
 /** Entries allocated by a new wheel; it doubles when a larger index comes. */
 const INITIAL_CAPACITY = 64
 /** The id of the due list; slot lists are `level * SLOTS + slot`, below it. */
-const DUE = Shared.LEVELS * Shared.SLOTS
+const DUE = LEVELS * SLOTS
 /** Int32 words per entry, and the offset of each word in an entry. */
 const ENTRY_WORDS = 4
 const WHEN_LOW = 0
@@ -83,7 +94,7 @@ const PREV = 3
 const TWO_POW_32 = 2 ** 32
 
 /** Ticks per slot at level L: SLOTS^L (L = 0..=LEVELS). */
-const SLOT_WIDTH = Array.from({ length: Shared.LEVELS + 1 }, (_, level) => 2 ** (level * Shared.SLOT_BITS))
+const SLOT_WIDTH = Array.from({ length: LEVELS + 1 }, (_, level) => 2 ** (level * SLOT_BITS))
 
 /** The high 32 bits of a tick below 2^53. */
 function high(tick: number): number {
@@ -106,7 +117,7 @@ export class Wheel {
   private readonly heads = new Int32Array(DUE + 1).fill(NIL)
   private readonly tails = new Int32Array(DUE + 1).fill(NIL)
   /** Per level, two words: bit s of word `2 * level + (s >> 5)` is set iff slot s is non-empty. */
-  private readonly occupied = new Int32Array(2 * Shared.LEVELS)
+  private readonly occupied = new Int32Array(2 * LEVELS)
   /**
    * While `poll` drains the due list: the last entry this drain emits, NIL otherwise. Entries
    * that `emit` callbacks append come after it and wait for the next poll.
@@ -277,9 +288,9 @@ export class Wheel {
     const msb =
       differingHigh !== 0
         ? 63 - Math.clz32(differingHigh)
-        : 31 - Math.clz32(((when | 0) ^ (this.now | 0)) | (Shared.SLOTS - 1))
-    const level = Math.floor(msb / Shared.SLOT_BITS)
-    return level * Shared.SLOTS + (Math.floor(when / SLOT_WIDTH[level]!) % Shared.SLOTS)
+        : 31 - Math.clz32(((when | 0) ^ (this.now | 0)) | (SLOTS - 1))
+    const level = Math.floor(msb / SLOT_BITS)
+    return level * SLOTS + (Math.floor(when / SLOT_WIDTH[level]!) % SLOTS)
   }
 
   /** Appends `index`, which is in no list, at the tail of `list`. */
@@ -327,12 +338,12 @@ export class Wheel {
    * lie beyond the current level-L span, within the current level-(L+1) span.
    */
   private nextSlot(): { list: number; start: number } | undefined {
-    for (let level = 0; level < Shared.LEVELS; level++) {
+    for (let level = 0; level < LEVELS; level++) {
       const low = this.occupied[2 * level]!
       const highWord = this.occupied[2 * level + 1]!
       if ((low | highWord) === 0) continue
       // The first occupied slot at or after the one `elapsed` is in (by the rule, after it).
-      const current = Math.floor(this.now / SLOT_WIDTH[level]!) % Shared.SLOTS
+      const current = Math.floor(this.now / SLOT_WIDTH[level]!) % SLOTS
       let slot: number
       const lowFrom = current < 32 ? low & (-1 << current) : 0
       if (lowFrom !== 0) slot = lowestBit(lowFrom)
@@ -342,7 +353,7 @@ export class Wheel {
         slot = 32 + lowestBit(highFrom)
       }
       const levelStart = this.now - (this.now % SLOT_WIDTH[level + 1]!)
-      return { list: level * Shared.SLOTS + slot, start: levelStart + slot * SLOT_WIDTH[level]! }
+      return { list: level * SLOTS + slot, start: levelStart + slot * SLOT_WIDTH[level]! }
     }
     return undefined
   }

@@ -216,9 +216,6 @@ impl NativeWheel {
 pub fn constants() -> HashMap<String, f64> {
   HashMap::from([
     ("TICKS_PER_MS".to_owned(), c::TICKS_PER_MS as f64),
-    ("SLOT_BITS".to_owned(), c::SLOT_BITS as f64),
-    ("SLOTS".to_owned(), c::SLOTS as f64),
-    ("LEVELS".to_owned(), c::LEVELS as f64),
     ("GEN_BITS".to_owned(), c::GEN_BITS as f64),
     ("GEN_MASK".to_owned(), c::GEN_MASK as f64),
     ("TICK_BITS".to_owned(), c::TICK_BITS as f64),

@@ -14,14 +14,6 @@
 /// duration in whole milliseconds is a whole number of ticks.
 pub const TICKS_PER_MS: u64 = 8;
 
-/// Bits of a tick that select a slot within one level: each level has 64 slots.
-pub const SLOT_BITS: u32 = 6;
-/// Slots per level.
-pub const SLOTS: usize = 1 << SLOT_BITS;
-/// Number of levels. Level `n` has slots `64^n` ticks wide, so the wheel spans `64^8 = 2^48`
-/// ticks: more than [`MAX_TICK`].
-pub const LEVELS: usize = 8;
-
 /// Bits of the per-arming generation carried with every timer id: what is left of a `u64`
 /// beside a deadline of [`TICK_BITS`] bits. It wraps after 131,072 armings of one slot, and an
 /// expiry is taken for another arming's only if that many re-armings of its slot happen while

@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use afterfunc_wheel::constants::{GEN_MASK, MAX_TICK, SLOT_BITS};
+use afterfunc_wheel::constants::{GEN_MASK, MAX_TICK};
+use afterfunc_wheel::wheel::SLOT_BITS;
 use afterfunc_wheel::{TimerId, Wheel};
 
 /// SplitMix64 (Steele, Lea & Flood): a tiny, good-enough seeded generator.

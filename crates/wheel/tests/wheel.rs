@@ -1,6 +1,7 @@
 //! Unit tests of the wheel through its public API.
 
-use afterfunc_wheel::constants::{GEN_MASK, LEVELS, MAX_INDEX, MAX_TICK, SLOTS, SLOT_BITS};
+use afterfunc_wheel::constants::{GEN_MASK, MAX_INDEX, MAX_TICK};
+use afterfunc_wheel::wheel::{LEVELS, SLOTS, SLOT_BITS};
 use afterfunc_wheel::{TimerId, Wheel};
 
 fn id(index: u32) -> TimerId {

@@ -1,31 +1,78 @@
-//! One level of the wheel: [`SLOTS`] FIFO lists and a 64-bit occupancy bitmap ([`Level`]);
+//! One level of the wheel: [`SLOTS`] FIFO lists and an occupancy bitmap ([`Level`]);
 //! level 0 also has [`SLOTS`] index arrays ([`Level0`]).
 
-use crate::constants::SLOTS;
+use super::SLOTS;
 use crate::entry::{Entry, List, IN_ARRAY, NIL, UNLINKED};
 
-// The occupancy bitmap is one `u64`: one bit per slot.
-const _: () = assert!(SLOTS == u64::BITS as usize);
+/// A level's occupancy bitmap: bit `s` is set iff slot `s` is occupied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Bitmap([u64; SLOTS / 64]);
 
-/// The first slot at or after `from` (no wrap-around) whose bit is set in `occupied`, or
-/// `None` if there is none. `from` must be below [`SLOTS`].
-#[inline]
-pub(crate) const fn next_occupied(occupied: u64, from: usize) -> Option<usize> {
-  debug_assert!(from < SLOTS);
-  let candidates = occupied & (u64::MAX << from);
-  if candidates == 0 {
-    None
-  } else {
-    Some(candidates.trailing_zeros() as usize)
+const _: () = assert!(SLOTS % 64 == 0);
+
+impl Bitmap {
+  /// No bit set.
+  pub(crate) const EMPTY: Bitmap = Bitmap([0; SLOTS / 64]);
+
+  /// `true` iff no bit is set.
+  #[inline]
+  pub(crate) fn is_empty(&self) -> bool {
+    self.0.iter().all(|&word| word == 0)
+  }
+
+  /// Whether bit `slot` is set.
+  #[inline]
+  pub(crate) fn contains(&self, slot: usize) -> bool {
+    self.0[slot / 64] & (1 << (slot % 64)) != 0
+  }
+
+  /// Sets bit `slot`.
+  #[inline]
+  pub(crate) fn insert(&mut self, slot: usize) {
+    self.0[slot / 64] |= 1 << (slot % 64);
+  }
+
+  /// Clears bit `slot`.
+  #[inline]
+  pub(crate) fn remove(&mut self, slot: usize) {
+    self.0[slot / 64] &= !(1 << (slot % 64));
+  }
+
+  /// The bits set in either.
+  #[inline]
+  pub(crate) fn union(mut self, other: &Bitmap) -> Bitmap {
+    for (word, other) in self.0.iter_mut().zip(other.0) {
+      *word |= other;
+    }
+    self
+  }
+
+  /// The first set bit at or after `from` (no wrap-around), or `None` if there is none.
+  /// `from` must be below [`SLOTS`].
+  #[inline]
+  pub(crate) fn first_from(&self, from: usize) -> Option<usize> {
+    debug_assert!(from < SLOTS);
+    let mut word = from / 64;
+    let mut candidates = self.0[word] & (u64::MAX << (from % 64));
+    loop {
+      if candidates != 0 {
+        return Some(word * 64 + candidates.trailing_zeros() as usize);
+      }
+      word += 1;
+      if word == self.0.len() {
+        return None;
+      }
+      candidates = self.0[word];
+    }
   }
 }
 
-/// One level: slot `s` holds the timers whose deadline falls in the `s`-th `64^level`-tick
-/// stretch of the current `64^(level+1)`-tick block. Bit `s` of `occupied` is set iff slot `s`
+/// One level: slot `s` holds the timers whose deadline falls in the `s`-th `256^level`-tick
+/// stretch of the current `256^(level+1)`-tick block. Bit `s` of `occupied` is set iff slot `s`
 /// is non-empty.
 #[derive(Clone, Debug)]
 pub(crate) struct Level {
-  occupied: u64,
+  occupied: Bitmap,
   slots: [List; SLOTS],
 }
 
@@ -33,21 +80,21 @@ impl Level {
   /// A level with all slots empty.
   pub(crate) const fn new() -> Self {
     Level {
-      occupied: 0,
+      occupied: Bitmap::EMPTY,
       slots: [List::EMPTY; SLOTS],
     }
   }
 
   /// `true` iff every slot is empty.
   #[inline]
-  pub(crate) const fn is_empty(&self) -> bool {
-    self.occupied == 0
+  pub(crate) fn is_empty(&self) -> bool {
+    self.occupied.is_empty()
   }
 
   /// The occupancy bitmap (bit `s` set iff slot `s` is non-empty).
   #[inline]
-  pub(crate) const fn occupied(&self) -> u64 {
-    self.occupied
+  pub(crate) const fn occupied(&self) -> &Bitmap {
+    &self.occupied
   }
 
   /// The list of `slot` (read only).
@@ -62,7 +109,7 @@ impl Level {
   pub(crate) fn append(&mut self, slot: usize, entries: &mut [Entry], list: List) {
     debug_assert!(!list.is_empty());
     self.slots[slot].append(entries, list);
-    self.occupied |= 1 << slot;
+    self.occupied.insert(slot);
   }
 
   /// Unlinks entry `index`, which must be in `slot`; clears the slot's bit if it became empty.
@@ -71,20 +118,20 @@ impl Level {
     let list = &mut self.slots[slot];
     list.unlink(entries, index);
     if list.is_empty() {
-      self.occupied &= !(1 << slot);
+      self.occupied.remove(slot);
     }
   }
 
   /// Takes the whole list of `slot` (leaving it empty) and clears its bit.
   #[inline]
   pub(crate) fn take(&mut self, slot: usize) -> List {
-    self.occupied &= !(1 << slot);
+    self.occupied.remove(slot);
     self.slots[slot].take()
   }
 }
 
 /// Level 0's arrays: slot `s` holds, as an array of their indices in order, the timers that
-/// the cascade at the start of the current 64-tick block moved into level 0 with a deadline at
+/// the cascade at the start of the current 256-tick block moved into level 0 with a deadline at
 /// the block's `s`-th tick (timers armed or moved into level 0 later go to the slot's list).
 ///
 /// An entry held here has `prev == IN_ARRAY` and `next` = its position in its slot's array.
@@ -97,22 +144,23 @@ impl Level {
 /// entry at a time, each link read waiting for the previous.
 #[derive(Clone, Debug)]
 pub(crate) struct Level0 {
-  occupied: u64,
+  occupied: Bitmap,
   /// Live entries per slot (positions that are not tombstones).
   live: [u32; SLOTS],
   slots: [Vec<u32>; SLOTS],
 }
 
-/// Capacity, in positions, that a level-0 array keeps at most once emptied (16 KiB): a
-/// slot that held a storm's timers gives their memory back as soon as it has expired, and a
-/// steady load re-grows its arrays at the cost of copying 4-byte indices.
-pub(crate) const KEEP_CAPACITY: usize = 4096;
+/// Capacity, in positions, that a level-0 array keeps at most once emptied (4 KiB, so at most
+/// 1 MiB for the level): a slot that held a storm's timers gives their memory back as soon as
+/// it has expired, and a steady load re-grows its arrays at the cost of copying 4-byte indices
+/// (a slot is one tick, 1/8 ms: 1,024 positions are eight million timers due a second).
+pub(crate) const KEEP_CAPACITY: usize = 1024;
 
 impl Level0 {
   /// Level 0 with all slots empty (no allocation).
   pub(crate) const fn new() -> Self {
     Level0 {
-      occupied: 0,
+      occupied: Bitmap::EMPTY,
       live: [0; SLOTS],
       slots: [const { Vec::new() }; SLOTS],
     }
@@ -120,14 +168,14 @@ impl Level0 {
 
   /// `true` iff no slot holds a live entry.
   #[inline]
-  pub(crate) const fn is_empty(&self) -> bool {
-    self.occupied == 0
+  pub(crate) fn is_empty(&self) -> bool {
+    self.occupied.is_empty()
   }
 
   /// The occupancy bitmap (bit `s` set iff slot `s` holds a live entry).
   #[inline]
-  pub(crate) const fn occupied(&self) -> u64 {
-    self.occupied
+  pub(crate) const fn occupied(&self) -> &Bitmap {
+    &self.occupied
   }
 
   /// Number of live entries in `slot`.
@@ -154,7 +202,7 @@ impl Level0 {
     e.next = array.len() as u32;
     array.push(index);
     self.live[slot] += 1;
-    self.occupied |= 1 << slot;
+    self.occupied.insert(slot);
   }
 
   /// Removes live entry `index`, which must be in `slot`, and marks it unlinked; its position
@@ -169,7 +217,7 @@ impl Level0 {
     e.next = NIL;
     self.live[slot] -= 1;
     if self.live[slot] == 0 {
-      self.occupied &= !(1 << slot);
+      self.occupied.remove(slot);
       Self::empty(&mut self.slots[slot]);
     }
   }
@@ -190,7 +238,7 @@ impl Level0 {
       each(index, e);
     }
     self.live[slot] = 0;
-    self.occupied &= !(1 << slot);
+    self.occupied.remove(slot);
     Self::empty(array);
   }
 
@@ -209,6 +257,37 @@ mod tests {
   use super::*;
   use crate::entry::Slab;
 
+  /// A bitmap with `slots` set.
+  fn bits(slots: &[usize]) -> Bitmap {
+    let mut b = Bitmap::EMPTY;
+    for &slot in slots {
+      b.insert(slot);
+    }
+    b
+  }
+
+  #[test]
+  fn bitmap_finds_the_first_set_bit_from_a_slot_across_words() {
+    let last = SLOTS - 1;
+    let b = bits(&[3, 64, last]);
+    assert_eq!(b.first_from(0), Some(3));
+    assert_eq!(b.first_from(3), Some(3));
+    assert_eq!(b.first_from(4), Some(64));
+    assert_eq!(b.first_from(64), Some(64));
+    assert_eq!(b.first_from(65), Some(last));
+    assert_eq!(b.first_from(last), Some(last));
+    assert_eq!(bits(&[3]).first_from(4), None);
+    assert!(b.contains(64) && !b.contains(63) && !b.contains(65));
+    assert_eq!(b.union(&bits(&[7])), bits(&[3, 7, 64, last]));
+    let mut c = b;
+    for slot in [3, 64, last] {
+      assert!(!c.is_empty());
+      c.remove(slot);
+    }
+    assert!(c.is_empty());
+    assert_eq!(c, Bitmap::EMPTY);
+  }
+
   #[test]
   fn occupancy_tracks_slots() {
     let mut slab = Slab::new();
@@ -216,29 +295,25 @@ mod tests {
     let es = slab.entries_mut();
     let mut level = Level::new();
     assert!(level.is_empty());
-    assert_eq!(next_occupied(level.occupied(), 0), None);
+    assert_eq!(level.occupied().first_from(0), None);
     for (slot, index) in [(5, 0), (5, 1), (63, 2), (0, 3)] {
       let one = List::single(es, index);
       level.append(slot, es, one);
     }
-    assert_eq!(level.occupied(), 1 | 1 << 5 | 1 << 63);
-    assert_eq!(next_occupied(level.occupied(), 0), Some(0));
-    assert_eq!(next_occupied(level.occupied(), 1), Some(5));
-    assert_eq!(next_occupied(level.occupied(), 5), Some(5));
-    assert_eq!(next_occupied(level.occupied(), 6), Some(63));
-    assert_eq!(next_occupied(level.occupied(), 63), Some(63));
+    assert_eq!(level.occupied(), &bits(&[0, 5, 63]));
+    assert_eq!(level.occupied().first_from(0), Some(0));
+    assert_eq!(level.occupied().first_from(1), Some(5));
+    assert_eq!(level.occupied().first_from(5), Some(5));
+    assert_eq!(level.occupied().first_from(6), Some(63));
+    assert_eq!(level.occupied().first_from(63), Some(63));
     level.unlink(5, es, 0);
-    assert_eq!(
-      level.occupied(),
-      1 | 1 << 5 | 1 << 63,
-      "slot 5 still holds entry 1"
-    );
+    assert_eq!(level.occupied(), &bits(&[0, 5, 63]), "slot 5 still holds entry 1");
     assert_eq!(level.slot(5).head, 1);
     level.unlink(5, es, 1);
-    assert_eq!(next_occupied(level.occupied(), 1), Some(63));
+    assert_eq!(level.occupied().first_from(1), Some(63));
     let taken = level.take(63);
     assert_eq!((taken.head, taken.tail), (2, 2));
-    assert_eq!(next_occupied(level.occupied(), 1), None);
+    assert_eq!(level.occupied().first_from(1), None);
     assert!(level.slot(63).is_empty());
     level.unlink(0, es, 3);
     assert!(level.is_empty());
@@ -274,7 +349,7 @@ mod tests {
     }
     set_when(es, 3, 9);
     level.push(9, es, 3);
-    assert_eq!(level.occupied(), 1 << 5 | 1 << 9);
+    assert_eq!(level.occupied(), &bits(&[5, 9]));
     assert_eq!((es[1].prev, es[1].next), (IN_ARRAY, 1));
     // Cancel 1: a tombstone at its position, the slot stays occupied.
     level.remove(5, es, 1);
@@ -293,7 +368,7 @@ mod tests {
     // Slot 5 yields its live entries in the order they were placed: 2, then 0 (moved last).
     assert_eq!(drained(&mut level, 5, es), vec![2, 0]);
     assert!(level.array(5).is_empty());
-    assert_eq!(level.occupied(), 1 << 9);
+    assert_eq!(level.occupied(), &bits(&[9]));
     assert_eq!(drained(&mut level, 9, es), vec![3]);
     assert!(level.is_empty());
   }
@@ -309,7 +384,7 @@ mod tests {
     level.push(7, es, 0);
     level.push(7, es, 1);
     level.remove(7, es, 0);
-    assert_eq!(level.occupied(), 1 << 7);
+    assert_eq!(level.occupied(), &bits(&[7]));
     level.remove(7, es, 1);
     assert!(level.is_empty());
     assert!(

@@ -11,12 +11,12 @@
 //! - `when <= elapsed`: the **due list**, timers already due and not yet handed out by
 //!   [`Wheel::poll`].
 //! - `when > elapsed`: **level** `L = msb((elapsed ^ when) | (SLOTS - 1)) / SLOT_BITS`, **slot**
-//!   `(when >> (L * SLOT_BITS)) & (SLOTS - 1)`. In words: `L` is the highest base-64 digit in
+//!   `(when >> (L * SLOT_BITS)) & (SLOTS - 1)`. In words: `L` is the highest base-256 digit in
 //!   which `when` and `elapsed` differ (at least 0). `when` and `elapsed` agree on every digit
 //!   above `L` and `when`'s digit `L` (the slot) is *strictly greater* than `elapsed`'s, so every
 //!   occupied slot of a level starts after `elapsed`. Each slot is a list, and a slot of level
 //!   0 (one tick wide) also has an *array* of indices (see `level::Level0`), for the timers a
-//!   cascade moves into it: a cascade into level 0 happens only at the start of a 64-tick block,
+//!   cascade moves into it: a cascade into level 0 happens only at the start of a 256-tick block,
 //!   before any timer is armed into that block, so the array's timers precede the list's.
 //!   Expiring the slot reads the array's entries in order, reads independent of each other that
 //!   the CPU overlaps, where walking a list waits for each link in turn: at a million timers due
@@ -57,39 +57,50 @@
 //!
 //! # Levels
 //!
-//! [`LEVELS`] levels of [`SLOTS`] slots span `64^8 = 2^48` ticks, more than [`MAX_TICK`]
+//! [`LEVELS`] levels of [`SLOTS`] slots span `256^6 = 2^48` ticks, more than [`MAX_TICK`]
 //! (`2^47 - 1`); deadlines above [`MAX_TICK`] are saturated to it.
 //!
 //! | level | slot width (ticks) | level span (ticks) | span at 1/8 ms ticks |
 //! |------:|-------------------:|-------------------:|---------------------:|
-//! | 0     | 1                  | 2^6                | 8 ms                 |
-//! | 1     | 2^6                | 2^12               | 512 ms               |
-//! | 2     | 2^12               | 2^18               | 33 s                 |
-//! | 3     | 2^18               | 2^24               | 35 min               |
-//! | 4     | 2^24               | 2^30               | 37 h                 |
-//! | 5     | 2^30               | 2^36               | 99 days              |
-//! | 6     | 2^36               | 2^42               | 17 years             |
-//! | 7     | 2^42               | 2^48               | 1,100 years          |
+//! | 0     | 1                  | 2^8                | 32 ms                |
+//! | 1     | 2^8                | 2^16               | 8.2 s                |
+//! | 2     | 2^16               | 2^24               | 35 min               |
+//! | 3     | 2^24               | 2^32               | 6.2 days             |
+//! | 4     | 2^32               | 2^40               | 4.4 years            |
+//! | 5     | 2^40               | 2^48               | 1,100 years          |
+//!
+//! A level has 256 slots, where tokio's and the TypeScript engine's have 64: every cascade
+//! reads and relinks each timer it moves (at a million timers, a cache miss each), and with
+//! level 1 spanning 8 s a timer due within a few seconds, as request deadlines and retries
+//! are, cascades at most once on its way to level 0. The price is a slot bitmap of four words
+//! per level, searched a word at a time.
 //!
 //! # Cost
 //!
 //! [`Wheel::arm`] and [`Wheel::cancel`] are O(1) and never allocate except to grow the entry
 //! slab to a new largest index (amortized). [`Wheel::next_expiration`] is O(1): a bitmap of
-//! non-empty levels and each level's slot bitmap are searched with `trailing_zeros`.
+//! non-empty levels and each level's slot bitmap (four words) are searched with `trailing_zeros`.
 //! [`Wheel::poll`] is O(timers expired + slots cascaded + level-0 tombstones dropped); each
 //! timer cascades at most `LEVELS - 1` times over its life (a cascade reads each entry's `when`
 //! and link, and writes only at the ends of runs of equal `when`, or, into level 0, each
 //! entry's position). A level-0 array holds one position per timer cascaded into its slot at
 //! the start of the current block, and once emptied keeps at most `level::KEEP_CAPACITY`
-//! (4,096) positions' worth of memory, so a storm's is given back as soon as it has expired.
+//! (1,024) positions' worth of memory, so a storm's is given back as soon as it has expired.
 
 mod level;
 
 use core::fmt;
 
-use crate::constants::{GEN_MASK, LEVELS, MAX_TICK, SLOTS, SLOT_BITS};
+use crate::constants::{GEN_MASK, MAX_TICK};
 use crate::entry::{Entry, List, Slab, IN_ARRAY, NIL};
 use level::{Level, Level0};
+
+/// Bits of a tick that select a slot within one level (see *Levels* above for why 8).
+pub const SLOT_BITS: u32 = 8;
+/// Slots per level.
+pub const SLOTS: usize = 1 << SLOT_BITS;
+/// Number of levels: enough for `SLOT_BITS * LEVELS` to cover every deadline tick.
+pub const LEVELS: usize = 6;
 
 /// Mask of a slot number within a level.
 const SLOT_MASK: u64 = SLOTS as u64 - 1;
@@ -310,16 +321,16 @@ impl Wheel {
     let level = self.occupied_levels.trailing_zeros() as usize;
     let shift = level as u32 * SLOT_BITS;
     let occupied = if level == 0 {
-      self.levels[0].occupied() | self.level0.occupied()
+      self.levels[0].occupied().union(self.level0.occupied())
     } else {
-      self.levels[level].occupied()
+      *self.levels[level].occupied()
     };
     let from = slot_for(self.elapsed, level);
     debug_assert!(
-      occupied & !(u64::MAX << from) == 0,
+      (0..from).all(|s| !occupied.contains(s)),
       "level {level} has a slot before elapsed's slot {from}"
     );
-    let slot = level::next_occupied(occupied, from)?;
+    let slot = occupied.first_from(from)?;
     let block = (1u64 << (shift + SLOT_BITS)) - 1;
     Some((level, slot, (self.elapsed & !block) + ((slot as u64) << shift)))
   }
@@ -350,7 +361,7 @@ impl Wheel {
       debug_assert!(start > self.elapsed);
       self.elapsed = start;
       if level == 0 {
-        // The slot's array (timers cascaded in at the start of this 64-tick block), then its
+        // The slot's array (timers cascaded in at the start of this 256-tick block), then its
         // list (timers armed into it since).
         let len = &mut self.len;
         let entries = self.entries.entries_mut();
@@ -474,7 +485,7 @@ impl Wheel {
 
   /// [`insert_run`](Self::insert_run) for a run taken from a slot being cascaded: into level 0
   /// its entries go to the end of the slot's array instead, in order (a cascade into level 0
-  /// happens only at the start of a 64-tick block, before any timer is armed into that block's
+  /// happens only at the start of a 256-tick block, before any timer is armed into that block's
   /// slots, so the array's timers come before the slot list's).
   #[inline]
   fn cascade_run(&mut self, run: List, when: u64) {
@@ -539,7 +550,7 @@ impl Wheel {
   }
 
   /// [`unlink`](Self::unlink) of an entry held in a level-0 array (deadline `when`): a timer
-  /// cascaded into level 0 and cancelled or moved within its last 64 ticks, which is rare.
+  /// cascaded into level 0 and cancelled or moved within its last 256 ticks, which is rare.
   #[cold]
   #[inline(never)]
   fn unlink_from_array(&mut self, index: u32, when: u64) {
@@ -641,7 +652,7 @@ impl Wheel {
           self.level0.live(s)
         ));
       }
-      if (live == 0) != array.is_empty() || (live == 0) == (self.level0.occupied() & (1 << s) != 0) {
+      if (live == 0) != array.is_empty() || (live == 0) == self.level0.occupied().contains(s) {
         return Err(format!("level 0 slot {s}: occupancy bit or emptiness wrong"));
       }
       live_total += live as usize;
@@ -663,7 +674,7 @@ impl Wheel {
       }
       for s in 0..SLOTS {
         let list = lvl.slot(s);
-        if list.is_empty() == (lvl.occupied() & (1 << s) != 0) {
+        if list.is_empty() == lvl.occupied().contains(s) {
           return Err(format!("level {l} slot {s}: occupancy bit wrong"));
         }
         let place = |when: u64| when > elapsed && level_for(elapsed, when) == l && slot_for(when, l) == s;
