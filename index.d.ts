@@ -159,7 +159,10 @@ export declare namespace time {
    * called `afterFunc`: the timer changes a run makes reach the engine together, in a
    * microtask, with one clock reading taken then. So a timer is late by at most the rest of
    * that run (Node's `setTimeout` instead measures from the start of the turn, and so fires
-   * early). Deadlines are then rounded up to the engine's tick of 1/8 ms. Timers run in deadline
+   * early). Deadlines are then rounded up to the engine's tick of 1/8 ms. While timers keep
+   * expiring, the native engine's thread wakes at most once per millisecond, so a timer due
+   * less than 1 ms after the last expired timers were handed to JavaScript may run up to that
+   * millisecond after its tick (never before it). Timers run in deadline
    * order; timers whose deadlines fall in the same tick run in the order they were armed or
    * last reset. Go leaves that order unspecified; afterfunc guarantees it.
    *
@@ -221,7 +224,10 @@ export declare namespace time {
    * (there is no channel: the callback is the tick).
    *
    * Ticks fall on a grid, start + k·period, and never drift. A period shorter than the
-   * engine's tick (1/8 ms) gives one tick per engine tick. As with {@link Timer}, the methods
+   * engine's tick (1/8 ms) gives one tick per engine tick (under a virtual clock, exactly; in
+   * real time, as often as the engine wakes: about once per millisecond on the native engine,
+   * which wakes at most that often while timers keep expiring). Missed ticks are dropped, as
+   * in Go. As with {@link Timer}, the methods
    * throw a `TypeError` on a receiver that is not a `Ticker` of this copy of afterfunc.
    */
   interface Ticker {
@@ -673,9 +679,9 @@ export declare namespace context {
    *
    * `d` is turned into a delay once, now, as `d - Date.now()`; the timer then runs on the
    * monotonic clock, so later changes of the wall clock do not move it (Go's `time.Until`).
-   * It is never early: it is done no earlier than that delay after the call, and late by at
-   * most the rest of the current synchronous run plus the engine's 1/8 ms tick, as a
-   * `time.afterFunc` timer. Delays beyond Go's largest duration (2^63-1 ns) saturate.
+   * It is never early: it is done no earlier than that delay after the call, and late as a
+   * `time.afterFunc` timer is (the rest of the current synchronous run, the engine's 1/8 ms
+   * tick). Delays beyond Go's largest duration (2^63-1 ns) saturate.
    *
    * - If `parent`'s deadline is earlier than `d`, this is `withCancel(parent)`: the child
    *   keeps the parent's deadline (`deadline()` is the parent's) and arms no timer.

@@ -369,7 +369,7 @@ describe.each(engines)('bad input on the %s engine', (kind) => {
 
     // A period so small that (now - start) / period overflows to Infinity must not put the
     // next grid point at Infinity (it once did: one tick, then a ref'd timer parked for good).
-    // Like any period under a millisecond, it ticks on every engine tick.
+    // Like any period under the engine's tick, it ticks as often as the engine wakes.
     test('a ticker with period Number.MIN_VALUE keeps ticking', async () => {
       const rt = runtime(kind)
       let ticks = 0

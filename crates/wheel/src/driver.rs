@@ -22,8 +22,16 @@
 //!     (during a long poll: post every POST_EVERY expired to the outbox; notify if it was idle)
 //! post the rest to the outbox; notify if it was idle                 (no locks held here on)
 //! announce_park(next): parked_until = next; state = PARKED; if tail moved meanwhile -> loop
-//! park until next (or forever); an unpark from JavaScript ends it early
+//! park until max(next, last hand-off + MIN_WAKE_INTERVAL_MS) (or forever); an unpark from
+//!     JavaScript ends it early
 //! ```
+//!
+//! While timers keep expiring, the thread wakes by itself at most once per
+//! [`MIN_WAKE_INTERVAL_MS`]: a timer due sooner after the last hand-off of expired timers waits
+//! for the next interval, up to that much later than its tick, never earlier. A lone timer
+//! (nothing handed off within the interval before its deadline) wakes the thread at its own
+//! tick. `parked_until` still announces `next`, so JavaScript wakes the thread only for a
+//! timer due before every armed one, as without the interval.
 //!
 //! The wake-up handshake with JavaScript is described in [`crate::shared`].
 
@@ -48,6 +56,14 @@ pub trait Notify: Send + Sync + 'static {
   /// Must not block and must not call back into the driver.
   fn notify(&self);
 }
+
+/// The least time between two wake-ups of the wheel thread by its own deadline while it keeps
+/// handing expired timers to JavaScript, in ms. A wake-up (a timed sleep ended, a
+/// notification, a batch received) costs the wheel thread and the JavaScript thread far more
+/// than an expiration; at 1/8 ms ticks, timers due every few ticks (a million idle connections
+/// expiring, a storm) would otherwise wake both threads for every tick. One millisecond is
+/// Node's own timers' resolution; lone timers keep 1/8 ms.
+pub const MIN_WAKE_INTERVAL_MS: f64 = 1.0;
 
 /// The longest single sleep. Sleeping longer would be correct too; waking once in a while
 /// keeps every sleep well inside what all platforms' timed waits accept.
@@ -284,9 +300,12 @@ impl<N: Notify> Driver<N> {
 
   fn run(&self) {
     let mut expired: Vec<u32> = Vec::new();
+    // When this thread last handed expired timers to JavaScript (JS ms).
+    let mut handed_off_ms = f64::NEG_INFINITY;
     while !self.shutdown.load(Ordering::SeqCst) {
       self.rounds.fetch_add(1, Ordering::Relaxed);
       self.shared.set_state(STATE_AWAKE);
+      let mut handed_off = false;
       let (next, now_tick) = {
         let mut core = lock(&self.core);
         self.drain(&mut core);
@@ -294,21 +313,30 @@ impl<N: Notify> Driver<N> {
         // A long poll hands its expirations over in parts, so that JavaScript runs the first
         // ones while this thread is still emitting the rest.
         poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
+          handed_off = true;
           if self.outbox.post(part, now_tick) {
             self.notify.notify();
           }
         });
         (core.wheel.next_expiration(), now_tick)
       };
-      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick) {
-        self.notify.notify();
+      if !expired.is_empty() {
+        handed_off = true;
+        if self.outbox.post(&mut expired, now_tick) {
+          self.notify.notify();
+        }
+      }
+      if handed_off {
+        handed_off_ms = tick_to_ms(now_tick);
       }
       let until_ms = next.map_or(f64::INFINITY, tick_to_ms);
       if !self.shared.announce_park(until_ms) || self.shutdown.load(Ordering::SeqCst) {
         continue;
       }
       // No deadline: `until_ms(INFINITY)` is `Duration::MAX`, so a MAX_PARK sleep.
-      let wait = self.clock.until_ms(until_ms);
+      let wait = self
+        .clock
+        .until_ms(until_ms.max(handed_off_ms + MIN_WAKE_INTERVAL_MS));
       if !wait.is_zero() {
         thread::park_timeout(wait.min(MAX_PARK));
       }
@@ -341,7 +369,7 @@ fn poll_in_parts(
 #[cfg(test)]
 mod tests {
   use super::*;
-  use crate::constants::STATE_PARKED;
+  use crate::constants::{STATE_PARKED, TICKS_PER_MS};
   use std::sync::Condvar;
   use std::time::Instant;
 
@@ -440,17 +468,49 @@ mod tests {
     assert!(t0.elapsed() >= Duration::from_millis(30));
     for (index, generation, now_tick) in got {
       assert_eq!(generation, 7);
-      let deadline = match index {
-        1 => 30,
-        2 | 3 => 10,
-        _ => 0,
-      };
+      let deadline = TICKS_PER_MS
+        * match index {
+          1 => 30,
+          2 | 3 => 10,
+          _ => 0,
+        };
       assert!(
         now_tick >= deadline,
         "timer {index} delivered in a batch at tick {now_tick}"
       );
     }
     assert!(collect(&driver, &signal, 1, Duration::from_millis(50)).is_empty());
+    driver.shutdown();
+  }
+
+  #[test]
+  fn while_timers_keep_expiring_the_thread_wakes_at_most_once_per_interval() {
+    let (driver, signal, mut p, _) = start();
+    // 40 timers one tick apart, from 20 ms on: 5 ms of expiries.
+    let n = 40u32;
+    let tick_ms = 1.0 / TICKS_PER_MS as f64;
+    p.push(CMD_BASE, 0, 0, 0.0);
+    for index in 0..n {
+      p.push(CMD_ARM_AFTER, index, 1, 20.0 + f64::from(index) * tick_ms);
+    }
+    p.publish();
+    driver.wake();
+    while driver.shared().state() != STATE_PARKED || driver.shared().parked_until() < 20.0 {
+      thread::yield_now();
+    }
+    let rounds_before = driver.stats().rounds;
+    let got = collect(&driver, &signal, n as usize, Duration::from_secs(5));
+    let rounds = driver.stats().rounds - rounds_before;
+    assert_eq!(indices(&got), (0..n).collect::<Vec<_>>());
+    for (index, _, now_tick) in got {
+      let deadline = 20 * TICKS_PER_MS + u64::from(index);
+      assert!(now_tick >= deadline, "timer {index} delivered at tick {now_tick}");
+    }
+    // One wake-up per tick would be 40; one per MIN_WAKE_INTERVAL_MS over 5 ms is about 6.
+    assert!(
+      rounds <= u64::from(n) / 4,
+      "{rounds} wake-ups for {n} timers due over 5 ms"
+    );
     driver.shutdown();
   }
 
