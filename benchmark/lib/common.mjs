@@ -131,6 +131,22 @@ export function quantile(sorted, q) {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
 
+/**
+ * xorshift32 (Marsaglia) from `seed`: a function returning the next state, an integer in
+ * 1..2^32-1. A fixed seed gives every engine the same sequence.
+ */
+export function xorshift32(seed) {
+  let s = seed >>> 0 || 1
+  return () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s
+  }
+}
+
 /** An array of n small integers in fast (packed SMI) elements, so filling it later allocates nothing. */
 export function slots(n) {
   const a = []

@@ -53,7 +53,7 @@
 //   full collections, and the warm-up) are only counted.
 
 import { performance } from 'node:perf_hooks'
-import { cpuDelta, cpuSnapshot, gcMemory, immediate, quantile, settle, sleep, slots, wheelThreadId } from './common.mjs'
+import { cpuDelta, cpuSnapshot, gcMemory, immediate, quantile, settle, sleep, slots, wheelThreadId, xorshift32 } from './common.mjs'
 import { isSet } from './timers.mjs'
 
 export const TIMEOUT_MS = 30_000
@@ -64,17 +64,10 @@ const WARMUP_MS = 2000
 /** Keys armed per turn of the event loop at setup. */
 const ARM_CHUNK = 1000
 
-/** xorshift32 in (0, 1]: the same keys, remaining times and schedule for every variant. */
+/** Uniform in (0, 1]: the same keys, remaining times and schedule for every variant. */
 function random(seed) {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return (s + 1) / 2 ** 32
-  }
+  const next = xorshift32(seed)
+  return () => (next() + 1) / 2 ** 32
 }
 
 /**

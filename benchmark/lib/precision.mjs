@@ -9,22 +9,15 @@
 // measures from the loop's cached time, so it fires some timers early; afterfunc never does.
 
 import { performance } from 'node:perf_hooks'
-import { quantile, settle } from './common.mjs'
+import { quantile, settle, xorshift32 } from './common.mjs'
 
 const SPREAD = 10_000
 const SPREAD_MS = 1000
 
-/** xorshift32 in [0, 1): the same sequence of delays for every engine. */
+/** Uniform in [0, 1): the same sequence of delays for every engine. */
 function random(seed) {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return s / 2 ** 32
-  }
+  const next = xorshift32(seed)
+  return () => next() / 2 ** 32
 }
 
 /** p50/p90/p99/max of `late` (ms) and the count of early fires. */
