@@ -680,8 +680,8 @@ export declare namespace context {
    * `d` is turned into a delay once, now, as `d - Date.now()`; the timer then runs on the
    * monotonic clock, so later changes of the wall clock do not move it (Go's `time.Until`).
    * It is never early: it is done no earlier than that delay after the call, and late as a
-   * `time.afterFunc` timer is (the rest of the current synchronous run, the engine's 1/8 ms
-   * tick). Delays beyond Go's largest duration (2^63-1 ns) saturate.
+   * {@link time.afterFunc} timer can be. Delays beyond Go's largest duration (2^63-1 ns)
+   * saturate.
    *
    * - If `parent`'s deadline is earlier than `d`, this is `withCancel(parent)`: the child
    *   keeps the parent's deadline (`deadline()` is the parent's) and arms no timer.

@@ -40,10 +40,11 @@
  * COST
  *
  * withCancel/withValue/withoutCancel: O(1), one object (plus a bound cancel function and a pair
- * for the cancelable ones). withTimeout: O(1), one read of each clock (wall and monotonic), one
- * scheduler arm; withDeadline: the same with one wall-clock read. cancel: O(subtree), one
- * clock-free pass plus one abort per signal handed out. value(key): O(depth to the nearest
- * context carrying key). Everything else O(1).
+ * for the cancelable ones). withTimeout: one monotonic clock read, one scheduler arm;
+ * withDeadline: the same with one wall-clock read. Both, and deadline(), walk up through
+ * cancelable and value contexts to the nearest one with a deadline (no context stores its
+ * ancestors'). cancel: O(subtree), one clock-free pass plus one abort per signal handed out.
+ * value(key): O(depth to the nearest context carrying key). Everything else O(1).
  */
 
 import type { contextBrand, context as ContextApi } from '../index'
@@ -409,17 +410,15 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
   if (root._err !== undefined) return
   if (cause === undefined || cause === null) cause = err
   if (detach) root._parent!._cancelable?._children?.delete(root)
-  // Phase 1: mark the whole subtree done, breadth first. No user code runs here. A context
-  // with nothing waiting and no children, as most are, is done without a queue.
-  if (root._waiters === undefined && root._children === undefined) {
-    markDone(root, err, cause)
-    return
-  }
+  // Phase 1: mark the whole subtree done, breadth first. No user code runs here. The queue is
+  // made only for a context with children: most have none.
   let aborts: AbortController[] | undefined
-  const queue: CancelCtx[] = [root]
-  for (let i = 0; i < queue.length; i++) {
-    const c = queue[i]!
-    markDone(c, err, cause)
+  let queue: CancelCtx[] | undefined
+  // (`queue?.[i++]` counts i only once the queue exists.)
+  for (let c: CancelCtx | undefined = root, i = 0; c !== undefined; c = queue?.[i++]) {
+    c._err = err
+    c._cause = cause
+    if (c instanceof TimerCtx) c._scheduler.stop(c)
     const w = c._waiters
     if (w !== undefined) {
       const res = w.resolveDone
@@ -439,7 +438,7 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
       c._children = undefined
       for (const child of children) {
         if (child instanceof Reg) child._trigger()
-        else queue.push(child)
+        else (queue ??= []).push(child)
       }
     }
   }
@@ -447,13 +446,6 @@ function cancel(root: CancelCtx, err: Sentinel, cause: unknown, detach: boolean)
   // synchronously, and see the whole subtree done; a listener that throws is reported by
   // Node as an uncaught exception and does not stop the others.
   if (aborts !== undefined) for (const ctl of aborts) ctl.abort(cause)
-}
-
-/** Sets `c`'s error and cause and stops its timer, if it has one. */
-function markDone(c: CancelCtx, err: Sentinel, cause: unknown): void {
-  c._err = err
-  c._cause = cause
-  if (c instanceof TimerCtx) c._scheduler.stop(c)
 }
 
 /**

@@ -305,28 +305,23 @@ impl<N: Notify> Driver<N> {
     while !self.shutdown.load(Ordering::SeqCst) {
       self.rounds.fetch_add(1, Ordering::Relaxed);
       self.shared.set_state(STATE_AWAKE);
-      let mut handed_off = false;
-      let (next, now_tick) = {
+      let (next, now_tick, emitted) = {
         let mut core = lock(&self.core);
         self.drain(&mut core);
         let now_tick = self.clock.now_tick();
         // A long poll hands its expirations over in parts, so that JavaScript runs the first
         // ones while this thread is still emitting the rest.
-        poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
-          handed_off = true;
+        let emitted = poll_in_parts(&mut core.wheel, now_tick, POST_EVERY, &mut expired, |part| {
           if self.outbox.post(part, now_tick) {
             self.notify.notify();
           }
         });
-        (core.wheel.next_expiration(), now_tick)
+        (core.wheel.next_expiration(), now_tick, emitted)
       };
-      if !expired.is_empty() {
-        handed_off = true;
-        if self.outbox.post(&mut expired, now_tick) {
-          self.notify.notify();
-        }
+      if !expired.is_empty() && self.outbox.post(&mut expired, now_tick) {
+        self.notify.notify();
       }
-      if handed_off {
+      if emitted > 0 {
         handed_off_ms = tick_to_ms(now_tick);
       }
       let until_ms = next.map_or(f64::INFINITY, tick_to_ms);
@@ -349,21 +344,24 @@ impl<N: Notify> Driver<N> {
 /// `expired`, and calls `post(expired)` whenever it holds `every` timers; `post` must empty it
 /// (the outbox's `post` does). What is left when the poll ends stays in `expired`. The
 /// concatenation of the parts and the rest is exactly what one `poll` would have emitted, in
-/// its order.
+/// its order. Returns how many timers it emitted.
 fn poll_in_parts(
   wheel: &mut Wheel,
   now_tick: u64,
   every: usize,
   expired: &mut Vec<u32>,
   mut post: impl FnMut(&mut Vec<u32>),
-) {
+) -> usize {
+  let mut emitted = 0;
   wheel.poll(now_tick, |id| {
+    emitted += 1;
     expired.extend_from_slice(&[id.index, id.generation]);
     if expired.len() >= 2 * every {
       post(expired);
       debug_assert!(expired.is_empty(), "post must take the part");
     }
   });
+  emitted
 }
 
 #[cfg(test)]
